@@ -1,0 +1,73 @@
+"""GET /api/health/: is the database reachable, and how are tasks run."""
+
+import logging
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except DatabaseError as exc:
+        logger.warning("health: database down: %s", exc)
+        return "down"
+
+
+def broker_status() -> str:
+    """`inline` when tasks run in-process, else whether the Redis broker answers a PING."""
+    from musicrec.celery import app
+
+    if app.conf.task_always_eager:
+        return "inline"
+    try:
+        client = redis.Redis.from_url(
+            app.conf.broker_url,
+            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return "ok"
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("health: broker down: %s", exc)
+        return "down"
+
+
+def active_model_version() -> int | None:
+    return None
+
+
+HealthSerializer = inline_serializer(
+    "Health",
+    fields={
+        "database": serializers.ChoiceField(choices=["ok", "down"]),
+        "broker": serializers.ChoiceField(choices=["ok", "inline", "down"]),
+        "model_version": serializers.IntegerField(allow_null=True),
+    },
+)
+
+
+@extend_schema(responses={200: HealthSerializer, 503: HealthSerializer}, tags=["health"])
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def health(request: Request) -> Response:
+    database = database_status()
+    body = {"database": database, "broker": broker_status(), "model_version": None}
+    if database == "ok":
+        body["model_version"] = active_model_version()
+    return Response(body, status=200 if database == "ok" else 503)

@@ -1,0 +1,53 @@
+"""Fixtures and rules shared by the whole suite."""
+
+import pytest
+from django.core.management import call_command
+
+from tests import environment
+
+SERVICE_MARKERS = ("postgres", "redis", "browser")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, under MUSICREC_REQUIRE_SERVICES=1, fail) tests whose service is missing."""
+    for name in SERVICE_MARKERS:
+        if item.get_closest_marker(name) is None:
+            continue
+        reason = environment.unavailable.get(name)
+        if reason is None:
+            continue
+        if environment.REQUIRE_SERVICES:
+            pytest.fail(f"MUSICREC_REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static(tmp_path_factory):
+    """Tests serve pages with the production storage (whitenoise's manifest), so build it."""
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline(settings):
+    """Tasks run inline unless a test starts a real worker (see tests/helpers/worker.py).
+
+    The broker path itself is covered by the worker tests; everything else tests logic.
+    """
+    from musicrec.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached values never leak from one test into the next."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):
+        # django-redis: only the cache's own prefixed keys, never the broker's queues
+        cache.delete_pattern("*")
+    else:
+        cache.clear()

@@ -1,0 +1,45 @@
+"""The path a newcomer takes: no DATABASE_URL, no REDIS_URL, a fresh SQLite database."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers.processes import REPO, clean_env, free_port, manage, wait_http
+
+
+@pytest.fixture
+def embedded_env(tmp_path):
+    return clean_env(
+        DJANGO_DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3",
+        MUSICREC_DATA_DIR=str(tmp_path / "data"),
+        OPENBLAS_NUM_THREADS="1",
+    )
+
+
+@pytest.mark.slow
+def test_fresh_sqlite_migrates_and_serves_health_inline(embedded_env):
+    result = manage("migrate", "--noinput", env=embedded_env)
+    assert result.returncode == 0, result.stderr
+    result = manage("demo_user", "--json", env=embedded_env)
+    assert result.returncode == 0, result.stderr
+    assert '"username": "demo"' in result.stdout
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=REPO,
+        env=embedded_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        response = wait_http(f"http://127.0.0.1:{port}/api/health/", process=server)
+        assert response.status_code == 200
+        assert response.json() == {"database": "ok", "broker": "inline", "model_version": None}
+        admin = wait_http(f"http://127.0.0.1:{port}/admin/login/", process=server)
+        assert admin.status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
