@@ -12,7 +12,7 @@ from tests.helpers.processes import REPO, clean_env, free_port, manage, wait_htt
 def embedded_env(tmp_path):
     return clean_env(
         DJANGO_DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3",
+        DATABASE_URL=f"sqlite:///{tmp_path}/not-yet/demo.sqlite3",  # folder made on demand
         MUSICREC_DATA_DIR=str(tmp_path / "data"),
         OPENBLAS_NUM_THREADS="1",
     )
