@@ -4,6 +4,7 @@ The defaults run the zero-install demo (SQLite, tasks inline, local-memory cache
 DATABASE_URL (PostgreSQL), REDIS_URL (broker and cache) and DJANGO_SECRET_KEY. See docs/settings.md.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -34,6 +35,8 @@ DATA_DIR = Path(env_str("MUSICREC_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never routed: audio is served by the API's range-aware view
 MODELS_DIR = DATA_DIR / "models"
+# numba (librosa's beat tracker) keeps compiled code here, so a new worker starts warm.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(DATA_DIR / "cache" / "numba"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -193,6 +196,12 @@ STORAGES = {
 MAX_UPLOAD_MB = env_int("MUSICREC_MAX_UPLOAD_MB", 100)
 MAX_AUDIO_SECONDS = env_int("MUSICREC_MAX_AUDIO_SECONDS", 1200)
 MIN_AUDIO_SECONDS = 3.0
+MUSICREC_SWEEP_PENDING_AFTER_S = env_int("MUSICREC_SWEEP_PENDING_AFTER_S", 120)
+# Behind nginx: hand audio files over with X-Accel-Redirect under this internal location.
+MUSICREC_AUDIO_ACCEL_PREFIX = env_str("MUSICREC_AUDIO_ACCEL_PREFIX", "")
+FILE_UPLOAD_HANDLERS = ["catalog.uploads.LimitedTemporaryFileUploadHandler"]
+# Same filesystem as the media folder, so accepting an upload is a rename.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 # Room for a multipart body of many files; each file's own limit is enforced while it streams.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 500

@@ -51,3 +51,38 @@ def _fresh_cache():
         cache.delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture
+def staff_client(client):
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    return client
+
+
+@pytest.fixture
+def user_client(client):
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_similarity_index():
+    """Each test builds its own index from its own rows."""
+    from catalog.similarity.store import forget
+
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture(autouse=True)
+def _broker_backoff_reset():
+    from musicrec.queue import reset_backoff
+
+    reset_backoff()

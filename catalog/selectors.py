@@ -1,0 +1,85 @@
+"""Reads on the catalogue: track and artist queries, "similar sounding"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from catalog.models import Artist, AudioFeatures, Track
+from catalog.similarity import ArtistMatch, Match
+from catalog.similarity.store import get_index
+from catalog.text import name_key
+
+EMOTIONS = AudioFeatures.MOODS
+
+
+def tracks_query(
+    *,
+    q: str = "",
+    artist_id: int | None = None,
+    emotion: str = "",
+    tempo_min: float | None = None,
+    tempo_max: float | None = None,
+    status: str = "",
+) -> QuerySet[Track]:
+    """Tracks, newest first, filtered. `q` matches title or artist, ignoring case and accents."""
+    tracks = Track.objects.select_related("artist", "album", "features")
+    if q:
+        key = name_key(q)
+        tracks = tracks.filter(Q(title_key__contains=key) | Q(artist__name_key__contains=key))
+    if artist_id is not None:
+        tracks = tracks.filter(artist_id=artist_id)
+    if emotion:
+        tracks = tracks.filter(**{f"features__{emotion}": True, "status": Track.Status.DONE})
+    if tempo_min is not None:
+        tracks = tracks.filter(features__tempo__gte=tempo_min)
+    if tempo_max is not None:
+        tracks = tracks.filter(features__tempo__lte=tempo_max)
+    if status:
+        tracks = tracks.filter(status=status)
+    return tracks.order_by("-created_at", "-id")
+
+
+def track_get(*, track_id: int) -> Track | None:
+    return Track.objects.select_related("artist", "album", "features").filter(pk=track_id).first()
+
+
+def tracks_by_ids(ids: list[int]) -> dict[int, Track]:
+    """Tracks with their artist, keyed by id, in one query (for lists of results)."""
+    return {t.pk: t for t in Track.objects.select_related("artist").filter(pk__in=ids)}
+
+
+def artists_query(*, q: str = "") -> QuerySet[Artist]:
+    artists = Artist.objects.annotate(track_count=Count("tracks"))
+    if q:
+        artists = artists.filter(name_key__contains=name_key(q))
+    return artists.order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class SimilarTracks:
+    track_id: int
+    analysis_status: str
+    matches: list[Match]
+
+
+def similar_tracks(*, track: Track, n: int) -> SimilarTracks:
+    """Tracks that sound like `track`, from the audio-feature index. Works for a track nobody has
+    played; empty (with the track's analysis status saying why) for one without features."""
+    index = get_index(wanted_track_id=track.pk)
+    matches = index.similar(track.pk, n) if track.pk in index else []
+    return SimilarTracks(track_id=track.pk, analysis_status=track.status, matches=matches)
+
+
+def similar_artists(*, artist_id: int, n: int) -> list[ArtistMatch]:
+    return get_index().similar_artists(artist_id, n)
+
+
+def track_content_scores(*, seed_ids: list[int], candidate_ids: list[int]) -> dict[int, float]:
+    """For each candidate track, its best audio similarity (0..1) to any of the seed tracks.
+
+    Used by the recommender to bring in tracks its model has not seen yet.
+    """
+    index = get_index()
+    return index.best_similarity(seed_ids, candidate_ids)

@@ -1,0 +1,201 @@
+"""JSON shapes of CONTRACT section 4 for tracks and artists."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Artist, AudioFeatures, Track
+
+
+class ArtistCompactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AlbumSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+
+
+def audio_url(track: Track) -> str | None:
+    if not track.audio:
+        return None
+    return reverse("api:track-audio", args=[track.pk])
+
+
+class TrackCompactSerializer(serializers.Serializer):
+    """The track used inside other responses: {id, title, artist, duration_s, audio_url}."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    artist = ArtistCompactSerializer()
+    duration_s = serializers.FloatField(allow_null=True)
+    audio_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_audio_url(self, track: Track) -> str | None:
+        return audio_url(track)
+
+
+class AnalysisStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Track.Status.choices)
+
+
+class TrackListSerializer(TrackCompactSerializer):
+    analysis = serializers.SerializerMethodField()
+
+    @extend_schema_field(AnalysisStatusSerializer)
+    def get_analysis(self, track: Track) -> dict:
+        return {"status": track.status}
+
+
+class AnalysisSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Track.Status.choices)
+    error_code = serializers.CharField(allow_null=True)
+    detail = serializers.CharField(allow_null=True, help_text="why it failed, for people")
+    extractor_version = serializers.CharField(allow_null=True)
+
+
+class EmotionsSerializer(serializers.Serializer):
+    happy = serializers.IntegerField()
+    sad = serializers.IntegerField()
+    energetic = serializers.IntegerField()
+    calm = serializers.IntegerField()
+
+
+class FeaturesSerializer(serializers.Serializer):
+    mfcc = serializers.ListField(child=serializers.FloatField(), min_length=5, max_length=5)
+    tempo = serializers.FloatField()
+    beat_strength = serializers.FloatField()
+    energy = serializers.FloatField()
+    loudness = serializers.FloatField()
+    spectral_centroid = serializers.FloatField()
+    spectral_rolloff = serializers.FloatField()
+    spectral_bandwidth = serializers.FloatField()
+    emotions = EmotionsSerializer()
+
+
+DECIMALS = 4  # the same in `features` and `vector`, so vector[5] == features.tempo
+
+
+def features_data(features: AudioFeatures) -> dict:
+    def value(name: str) -> float:
+        return round(getattr(features, name), DECIMALS)
+
+    return {
+        "mfcc": [round(v, DECIMALS) for v in features.mfcc],
+        **{
+            name: value(name)
+            for name in (
+                "tempo",
+                "beat_strength",
+                "energy",
+                "loudness",
+                "spectral_centroid",
+                "spectral_rolloff",
+                "spectral_bandwidth",
+            )
+        },
+        "emotions": {mood: int(getattr(features, mood)) for mood in AudioFeatures.MOODS},
+    }
+
+
+class TrackDetailSerializer(TrackCompactSerializer):
+    album = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    analysis = serializers.SerializerMethodField()
+    features = serializers.SerializerMethodField()
+    vector = serializers.SerializerMethodField()
+
+    @extend_schema_field(AlbumSerializer(allow_null=True))
+    def get_album(self, track: Track) -> dict | None:
+        if track.album is None:
+            return None
+        return {"id": track.album.pk, "title": track.album.title, "year": track.album.year}
+
+    @extend_schema_field(AnalysisSerializer)
+    def get_analysis(self, track: Track) -> dict:
+        features = _done_features(track)
+        return {
+            "status": track.status,
+            "error_code": track.error_code or None,
+            "detail": track.error_detail or None,
+            "extractor_version": features.extractor_version if features else None,
+        }
+
+    @extend_schema_field(FeaturesSerializer(allow_null=True))
+    def get_features(self, track: Track) -> dict | None:
+        features = _done_features(track)
+        return features_data(features) if features else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.FloatField(), allow_null=True))
+    def get_vector(self, track: Track) -> list[float] | None:
+        features = _done_features(track)
+        return [round(v, DECIMALS) for v in features.vector()] if features else None
+
+
+def _done_features(track: Track) -> AudioFeatures | None:
+    """Features are shown only for a finished analysis (a re-analysis hides the old ones)."""
+    if track.status != Track.Status.DONE:
+        return None
+    try:
+        return track.features
+    except AudioFeatures.DoesNotExist:
+        return None
+
+
+class TrackUploadSerializer(serializers.Serializer):
+    audio = serializers.FileField(allow_empty_file=True, use_url=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    artist = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    album = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class UploadRefusedSerializer(serializers.Serializer):
+    error_code = serializers.CharField()
+    detail = serializers.CharField()
+    audio = serializers.ListField(child=serializers.CharField())
+
+
+class DuplicateSerializer(serializers.Serializer):
+    error_code = serializers.CharField()
+    detail = serializers.CharField()
+    track_id = serializers.IntegerField()
+
+
+class SimilarResultSerializer(serializers.Serializer):
+    track = TrackCompactSerializer()
+    similarity = serializers.FloatField(min_value=0, max_value=1)
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class SimilarSerializer(serializers.Serializer):
+    track_id = serializers.IntegerField()
+    source = serializers.CharField()
+    analysis_status = serializers.CharField()
+    results = SimilarResultSerializer(many=True)
+
+
+class ArtistSerializer(serializers.ModelSerializer):
+    tracks = serializers.IntegerField(source="track_count", read_only=True)
+
+    class Meta:
+        model = Artist
+        fields = ["id", "name", "tracks"]
+
+
+class SimilarArtistSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    similarity = serializers.FloatField()
+
+
+class ArtistDetailSerializer(ArtistSerializer):
+    similar_artists = SimilarArtistSerializer(many=True, read_only=True)
+
+    class Meta(ArtistSerializer.Meta):
+        fields = [*ArtistSerializer.Meta.fields, "similar_artists"]

@@ -1,0 +1,35 @@
+"""Writes on the catalogue. Import from here: `from catalog.services import track_import`."""
+
+from catalog.services.analysis import (
+    MAX_ATTEMPTS,
+    track_analyse,
+    tracks_reanalyse,
+    tracks_requeue_stuck,
+)
+from catalog.services.editing import album_save, artist_save, track_save_metadata
+from catalog.services.imports import (
+    DUPLICATE,
+    IMPORTED,
+    REJECTED,
+    ImportResult,
+    album_get_or_create,
+    artist_get_or_create,
+    track_import,
+)
+
+__all__ = [
+    "DUPLICATE",
+    "IMPORTED",
+    "MAX_ATTEMPTS",
+    "REJECTED",
+    "ImportResult",
+    "album_get_or_create",
+    "album_save",
+    "artist_get_or_create",
+    "artist_save",
+    "track_analyse",
+    "track_import",
+    "track_save_metadata",
+    "tracks_reanalyse",
+    "tracks_requeue_stuck",
+]

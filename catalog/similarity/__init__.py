@@ -1,0 +1,3 @@
+from catalog.similarity.index import ArtistMatch, Match, SimilarityIndex
+
+__all__ = ["ArtistMatch", "Match", "SimilarityIndex"]

@@ -1,0 +1,279 @@
+"""An in-memory "similar sounding" index over the catalogue's feature vectors. numpy only.
+
+Raw features differ by orders of magnitude (centroid in thousands of Hz, rolloff in 0..1), so a
+raw cosine would be decided by the centroid alone. Each feature is therefore robust-scaled over
+the catalogue (median and interquartile range), tempo becomes a point on a circle of log2(tempo)
+(70 and 140 BPM coincide: beat trackers often report half or double), and the features are
+grouped (timbre, rhythm, dynamics, spectrum, mood) and weighted per group. Similarity is the cosine
+of two embedded tracks mapped from [-1, 1] to [0, 1]. docs/features.md, "Similar sounding".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Column order of the raw matrix: the 16-vector of the seed notes.
+MFCC = slice(0, 5)
+TEMPO, BEAT_STRENGTH, ENERGY, LOUDNESS = 5, 6, 7, 8
+CENTROID, ROLLOFF, BANDWIDTH = 9, 10, 11
+MOOD_COLUMNS = (12, 13, 14, 15)
+MOOD_NAMES = ("happy", "sad", "energetic", "calm")
+
+GROUP_WEIGHTS = {"timbre": 0.30, "rhythm": 0.20, "dynamics": 0.15, "spectrum": 0.20, "mood": 0.15}
+MAX_PER_ARTIST = 2
+# Two tracks are the same recording (another encoding of it) when their scaled features are
+# closer than this (robust sigmas, per feature), their unfolded tempi agree and their moods match.
+DUPLICATE_DISTANCE = 0.02
+DUPLICATE_TEMPO_LOG2 = 0.015  # about 1%
+# Reasons: a group is "similar" when its per-feature distance (in robust sigmas) is below this.
+CLOSE_GROUP_DISTANCE = 0.5
+SIMILAR_TEMPO_RATIO = 0.06  # within 6% after octave folding
+REASON_TEXT = {
+    "timbre": "similar timbre",
+    "dynamics": "similar energy",
+    "spectrum": "similar brightness",
+    "beat": "similar beat strength",
+}
+MAX_REASONS = 3
+
+
+@dataclass(frozen=True)
+class Match:
+    track_id: int
+    similarity: float
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class ArtistMatch:
+    artist_id: int
+    similarity: float
+
+
+class SimilarityIndex:
+    def __init__(
+        self,
+        track_ids: np.ndarray,
+        artist_ids: np.ndarray,
+        name_keys: list[str],
+        raw: np.ndarray,
+    ):
+        """`raw` is (tracks, 16) in the seed order; `name_keys` is "artist key|title key"."""
+        self.track_ids = np.asarray(track_ids, dtype=np.int64)
+        self.artist_ids = np.asarray(artist_ids, dtype=np.int64)
+        self.name_keys = list(name_keys)
+        self.raw = np.asarray(raw, dtype=np.float64).reshape(-1, 16)
+        self.row_of = {int(track_id): row for row, track_id in enumerate(self.track_ids)}
+        self.groups, self.scaled, self.embedded = _embed(self.raw)
+        norms = np.linalg.norm(self.embedded, axis=1, keepdims=True)
+        self.unit = (self.embedded / np.maximum(norms, 1e-12)).astype(np.float32)
+        self._artist_index: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.track_ids)
+
+    def __contains__(self, track_id: int) -> bool:
+        return int(track_id) in self.row_of
+
+    def similar(self, track_id: int, n: int) -> list[Match]:
+        """The n most similar tracks: never the seed, at most 2 per artist, no near-duplicates."""
+        row = self.row_of.get(int(track_id))
+        if row is None or n <= 0:
+            return []
+        scores = self.unit @ self.unit[row]
+        matches: list[Match] = []
+        per_artist: dict[int, int] = {}
+        seen_names = {self.name_keys[row]}
+        for candidate in _ranked(scores, want=n):
+            if candidate == row:
+                continue
+            name = self.name_keys[candidate]
+            if name in seen_names or self._same_recording(row, candidate):
+                continue
+            artist = int(self.artist_ids[candidate])
+            if per_artist.get(artist, 0) >= MAX_PER_ARTIST:
+                continue
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+            seen_names.add(name)
+            similarity = float(np.clip((1.0 + scores[candidate]) / 2.0, 0.0, 1.0))
+            matches.append(
+                Match(int(self.track_ids[candidate]), similarity, self.reasons(row, candidate))
+            )
+            if len(matches) == n:
+                break
+        return matches
+
+    def similar_artists(self, artist_id: int, n: int) -> list[ArtistMatch]:
+        """Artists whose tracks sound closest: cosine between the mean embedded tracks."""
+        artist_ids, centroids = self._artists()
+        position = np.searchsorted(artist_ids, artist_id)
+        if position >= len(artist_ids) or artist_ids[position] != artist_id or n <= 0:
+            return []
+        scores = centroids @ centroids[position]
+        out = []
+        for candidate in _ranked(scores, want=n + 1):
+            if candidate == position:
+                continue
+            similarity = float(np.clip((1.0 + scores[candidate]) / 2.0, 0.0, 1.0))
+            out.append(ArtistMatch(int(artist_ids[candidate]), similarity))
+            if len(out) == n:
+                break
+        return out
+
+    def best_similarity(self, seed_ids: list[int], candidate_ids: list[int]) -> dict[int, float]:
+        """Each candidate's highest similarity (0..1) to any seed; candidates without features or
+        no seeds with features give nothing."""
+        seeds = [self.row_of[s] for s in seed_ids if s in self.row_of]
+        rows = [(c, self.row_of[c]) for c in candidate_ids if c in self.row_of]
+        if not seeds or not rows:
+            return {}
+        scores = self.unit[[row for _, row in rows]] @ self.unit[seeds].T
+        best = np.clip((1.0 + scores.max(axis=1)) / 2.0, 0.0, 1.0)
+        return {track_id: float(value) for (track_id, _), value in zip(rows, best, strict=True)}
+
+    def reasons(self, a: int, b: int) -> list[str]:
+        """Why two tracks sound alike, closest aspects first."""
+        closeness: list[tuple[float, str]] = []
+        tempo_a, tempo_b = self.raw[a, TEMPO], self.raw[b, TEMPO]
+        if (
+            tempo_a > 0
+            and tempo_b > 0
+            and _octave_distance(tempo_a, tempo_b) <= np.log2(1 + SIMILAR_TEMPO_RATIO)
+        ):
+            closeness.append((0.0, "similar tempo"))
+        for group in ("timbre", "dynamics", "spectrum", "beat"):
+            columns = self.groups[group]
+            distance = float(
+                np.linalg.norm(self.scaled[a, columns] - self.scaled[b, columns])
+                / np.sqrt(len(columns))
+            )
+            if distance < CLOSE_GROUP_DISTANCE:
+                closeness.append((distance, REASON_TEXT[group]))
+        closeness.sort(key=lambda item: item[0])
+        reasons = [text for _, text in closeness[: MAX_REASONS - 1]]
+        shared = [
+            name
+            for name, column in zip(MOOD_NAMES, MOOD_COLUMNS, strict=True)
+            if self.raw[a, column] >= 0.5 and self.raw[b, column] >= 0.5
+        ]
+        if shared:
+            reasons.append("same mood: " + ", ".join(shared))
+        elif len(closeness) >= MAX_REASONS:
+            reasons.append(closeness[MAX_REASONS - 1][1])
+        if not reasons:
+            reasons.append(self._closest_group(a, b))
+        return reasons
+
+    def _closest_group(self, a: int, b: int) -> str:
+        best = min(
+            ("timbre", "dynamics", "spectrum", "beat"),
+            key=lambda g: (
+                np.linalg.norm(self.scaled[a, self.groups[g]] - self.scaled[b, self.groups[g]])
+                / np.sqrt(len(self.groups[g]))
+            ),
+        )
+        return "closest in " + REASON_TEXT[best].removeprefix("similar ")
+
+    def _same_recording(self, a: int, b: int) -> bool:
+        """Measured on the scaled features with the raw tempo: folding makes 70 and 140 BPM one
+        point on the tempo circle, but they are not the same recording."""
+        distance = np.linalg.norm(self.scaled[a] - self.scaled[b]) / np.sqrt(self.scaled.shape[1])
+        if distance >= DUPLICATE_DISTANCE:
+            return False
+        tempo_a, tempo_b = max(self.raw[a, TEMPO], 1e-6), max(self.raw[b, TEMPO], 1e-6)
+        if abs(np.log2(tempo_a / tempo_b)) >= DUPLICATE_TEMPO_LOG2:
+            return False
+        moods = list(MOOD_COLUMNS)
+        return bool(np.array_equal(self.raw[a, moods], self.raw[b, moods]))
+
+    def _artists(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._artist_index is None:
+            artist_ids, inverse = np.unique(self.artist_ids, return_inverse=True)
+            sums = np.zeros((len(artist_ids), self.unit.shape[1]), dtype=np.float64)
+            np.add.at(sums, inverse, self.unit)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            self._artist_index = (artist_ids, (sums / np.maximum(norms, 1e-12)).astype(np.float32))
+        return self._artist_index
+
+
+def _embed(raw: np.ndarray) -> tuple[dict[str, list[int]], np.ndarray, np.ndarray]:
+    """Scale, fold and weight the raw features.
+
+    Returns the column groups of the scaled matrix, the scaled matrix (robust sigmas, used for
+    reasons) and the weighted embedding (used for cosine similarity).
+    """
+    n = len(raw)
+    tempo = np.where(raw[:, TEMPO] > 0, raw[:, TEMPO], 120.0)
+    angle = 2 * np.pi * np.log2(tempo)
+    circle = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    circle = circle - circle.mean(axis=0) if n else circle
+
+    scaled_columns = {
+        "timbre": _robust(raw[:, MFCC]),
+        "beat": _robust(raw[:, [BEAT_STRENGTH]]),
+        "dynamics": _robust(raw[:, [ENERGY, LOUDNESS]]),
+        "spectrum": _robust(raw[:, [CENTROID, ROLLOFF, BANDWIDTH]]),
+        "mood": _standardise_flags(raw[:, list(MOOD_COLUMNS)]),
+    }
+    blocks = {
+        "timbre": scaled_columns["timbre"],
+        "rhythm": np.hstack([circle, scaled_columns["beat"]]),
+        "dynamics": scaled_columns["dynamics"],
+        "spectrum": scaled_columns["spectrum"],
+        "mood": scaled_columns["mood"],
+    }
+    embedded = np.hstack(
+        [block * np.sqrt(GROUP_WEIGHTS[name] / block.shape[1]) for name, block in blocks.items()]
+    )
+    groups: dict[str, list[int]] = {}
+    offset = 0
+    for name in ("timbre", "beat", "dynamics", "spectrum"):
+        width = scaled_columns[name].shape[1]
+        groups[name] = list(range(offset, offset + width))
+        offset += width
+    scaled = np.hstack([scaled_columns[name] for name in groups])
+    return groups, scaled, embedded
+
+
+def _robust(columns: np.ndarray) -> np.ndarray:
+    """(x - median) / (IQR / 1.349): a standard deviation that outliers cannot inflate."""
+    if len(columns) == 0:
+        return columns.astype(np.float64)
+    median = np.median(columns, axis=0)
+    q75, q25 = np.percentile(columns, [75, 25], axis=0)
+    spread = (q75 - q25) / 1.349
+    fallback = columns.std(axis=0)
+    spread = np.where(spread > 1e-9, spread, np.where(fallback > 1e-9, fallback, 1.0))
+    return (columns - median) / spread
+
+
+def _standardise_flags(flags: np.ndarray) -> np.ndarray:
+    if len(flags) == 0:
+        return flags.astype(np.float64)
+    share = flags.mean(axis=0)
+    spread = np.sqrt(share * (1 - share))
+    return np.where(spread > 1e-9, (flags - share) / np.maximum(spread, 1e-9), 0.0)
+
+
+def _octave_distance(a: float, b: float) -> float:
+    """|log2(a / b)| folded by octaves into [0, 0.5]."""
+    difference = abs(np.log2(a) - np.log2(b)) % 1.0
+    return float(min(difference, 1.0 - difference))
+
+
+def _ranked(scores: np.ndarray, *, want: int):
+    """Candidate rows by descending score: a partial sort first, the rest only if needed."""
+    total = len(scores)
+    first = min(total, max(4 * want + 32, 64))
+    if first < total:
+        top = np.argpartition(-scores, first - 1)[:first]
+        top = top[np.argsort(-scores[top], kind="stable")]
+    else:
+        top = np.argsort(-scores, kind="stable")
+    yield from (int(i) for i in top)
+    if first < total:  # rare: filters dropped most of the first candidates
+        taken = np.zeros(total, dtype=bool)
+        taken[top] = True
+        yield from (int(i) for i in np.argsort(-scores, kind="stable") if not taken[i])

@@ -1,0 +1,80 @@
+"""The process-wide similarity index, built from the database and rebuilt when features change.
+
+Each request checks a stamp (number of feature rows, newest update) at most once a second; a
+changed stamp rebuilds the index, at most every MIN_REBUILD_SECONDS unless the track asked about
+is missing from it. A build at 100,000 tracks takes well under a second and happens only after
+analyses land.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+from django.db.models import Count, Max
+
+from catalog.models import AudioFeatures
+from catalog.similarity.index import SimilarityIndex
+
+logger = logging.getLogger(__name__)
+
+CHECK_SECONDS = 1.0
+MIN_REBUILD_SECONDS = 5.0
+
+_lock = threading.Lock()
+_state: dict = {"index": None, "stamp": None, "checked": 0.0, "built": 0.0}
+
+
+def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
+    now = time.monotonic()
+    index: SimilarityIndex | None = _state["index"]
+    missing = wanted_track_id is not None and index is not None and wanted_track_id not in index
+    if index is not None and not missing and now - _state["checked"] < CHECK_SECONDS:
+        return index
+    with _lock:
+        stamp = _stamp()
+        _state["checked"] = now
+        index = _state["index"]
+        stale = index is None or stamp != _state["stamp"]
+        due = index is None or missing or now - _state["built"] >= MIN_REBUILD_SECONDS
+        if stale and due:
+            started = time.perf_counter()
+            index = build_index()
+            _state.update(index=index, stamp=stamp, built=now)
+            logger.info(
+                "similarity index: %d tracks in %.0f ms",
+                len(index),
+                (time.perf_counter() - started) * 1000,
+            )
+        return index
+
+
+def build_index() -> SimilarityIndex:
+    rows = list(
+        AudioFeatures.objects.values_list(
+            "track_id",
+            "track__artist_id",
+            "track__artist__name_key",
+            "track__title_key",
+            *AudioFeatures.VECTOR_FIELDS,
+        ).order_by("track_id")
+    )
+    if not rows:
+        return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, 16)))
+    columns = list(zip(*rows, strict=True))
+    raw = np.array(columns[4:], dtype=np.float64).T
+    names = [f"{artist}|{title}" for artist, title in zip(columns[2], columns[3], strict=True)]
+    return SimilarityIndex(np.array(columns[0]), np.array(columns[1]), names, raw)
+
+
+def forget() -> None:
+    """Drop the cached index (tests, and after bulk deletes in the same process)."""
+    with _lock:
+        _state.update(index=None, stamp=None, checked=0.0, built=0.0)
+
+
+def _stamp() -> tuple[int, object]:
+    stamp = AudioFeatures.objects.aggregate(count=Count("pk"), newest=Max("updated_at"))
+    return stamp["count"], stamp["newest"]
