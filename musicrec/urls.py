@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalog.urls import api_urlpatterns as catalog_api
+from listening.urls import api_urlpatterns as listening_api
 from musicrec.health import health
 
 api_patterns = [
@@ -10,6 +11,7 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *catalog_api,
+    *listening_api,
 ]
 
 urlpatterns = [

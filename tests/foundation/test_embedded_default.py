@@ -1,5 +1,6 @@
 """The path a newcomer takes: no DATABASE_URL, no REDIS_URL, a fresh SQLite database."""
 
+import json
 import subprocess
 import sys
 
@@ -22,6 +23,22 @@ def embedded_env(tmp_path):
 def test_fresh_sqlite_migrates_and_serves_health_inline(embedded_env):
     result = manage("migrate", "--noinput", env=embedded_env)
     assert result.returncode == 0, result.stderr
+    result = manage(
+        "seed_demo",
+        "--if-empty",
+        "--tracks",
+        "12",
+        "--users",
+        "5",
+        "--seconds",
+        "6",
+        "--json",
+        env=embedded_env,
+    )
+    assert result.returncode == 0, result.stderr
+    world = json.loads(result.stdout.strip().splitlines()[-1])
+    assert world["analysis"] == {"done": 12}  # inline tasks: analysed during the command
+    assert world["listens"] > 0
     result = manage("demo_user", "--json", env=embedded_env)
     assert result.returncode == 0, result.stderr
     assert '"username": "demo"' in result.stdout

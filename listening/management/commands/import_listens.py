@@ -1,0 +1,57 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from listening.services import ImportFormatError, listens_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import listening history from a UTF-8 CSV: columns user,artist,track and either `plays` "
+        "(aggregated counts, a snapshot) or `listened_at` (one row per listen) with optional "
+        "ms_played, completed, skipped. Idempotent; unusable rows are reported by line."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="create unknown users (no password) and metadata-only tracks (no_audio)",
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        with tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc="importing",
+            disable=None,
+            leave=False,
+        ) as bar:
+            try:
+                report = listens_import(
+                    path=path, create_missing=options["create_missing"], progress=bar.update
+                )
+            except ImportFormatError as exc:
+                raise CommandError(str(exc)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_json()))
+            return
+        for rejection in report.rejected[:20]:
+            self.stdout.write(f"line {rejection['line']}: {rejection['reason']}")
+        if report.rejected_total > 20:
+            self.stdout.write(f"... and {report.rejected_total - 20} more rejected rows (--json)")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{report.rows} rows ({report.format}): {report.imported} imported, "
+                f"{report.unchanged} unchanged, {report.rejected_total} rejected; "
+                f"{report.created_users} users and {report.created_tracks} tracks created."
+            )
+        )
