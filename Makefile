@@ -22,6 +22,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 demo: $(VENV)/.installed-runtime
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
+	$(DEMO_ENV) $(PY) manage.py retrain || [ $$? -eq 2 ]  # 2: refused by the gate, the active model stays
 	$(DEMO_ENV) $(PY) manage.py demo_user
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

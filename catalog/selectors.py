@@ -50,6 +50,16 @@ def tracks_by_ids(ids: list[int]) -> dict[int, Track]:
     return {t.pk: t for t in Track.objects.select_related("artist").filter(pk__in=ids)}
 
 
+def artist_and_status(ids: list[int]) -> dict[int, tuple[int, str]]:
+    """For each track id: (artist id, analysis status), in one query (for filtering lists)."""
+    return {
+        pk: (artist, status)
+        for pk, artist, status in Track.objects.filter(pk__in=ids).values_list(
+            "pk", "artist_id", "status"
+        )
+    }
+
+
 def artists_query(*, q: str = "") -> QuerySet[Artist]:
     artists = Artist.objects.annotate(track_count=Count("tracks"))
     if q:
@@ -76,10 +86,19 @@ def similar_artists(*, artist_id: int, n: int) -> list[ArtistMatch]:
     return get_index().similar_artists(artist_id, n)
 
 
-def track_content_scores(*, seed_ids: list[int], candidate_ids: list[int]) -> dict[int, float]:
-    """For each candidate track, its best audio similarity (0..1) to any of the seed tracks.
+def content_matches(
+    *, seed_ids: list[int], candidate_ids: list[int]
+) -> dict[int, tuple[float, int]]:
+    """Each candidate's best audio similarity (0..1) to one of the seed tracks, and that seed.
 
-    Used by the recommender to bring in tracks its model has not seen yet.
+    Used by the recommender to blend how tracks sound into its ranking.
     """
-    index = get_index()
-    return index.best_similarity(seed_ids, candidate_ids)
+    return get_index().seed_matches(seed_ids, candidate_ids)
+
+
+def content_top(
+    *, seed_ids: list[int], n: int, exclude_ids, exclude_key: object = None
+) -> list[tuple[int, float, int]]:
+    """The n analysed tracks (outside `exclude_ids`) that sound most like any seed:
+    (track id, similarity 0..1, seed id). Brings in tracks nobody has played yet."""
+    return get_index().top_matches(seed_ids, n, exclude_ids=exclude_ids, exclude_key=exclude_key)

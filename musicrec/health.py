@@ -48,7 +48,9 @@ def broker_status() -> str:
 
 
 def active_model_version() -> int | None:
-    return None
+    from recommender.selectors import active_model_version as version
+
+    return version()
 
 
 HealthSerializer = inline_serializer(

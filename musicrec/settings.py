@@ -206,6 +206,14 @@ FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 500
 
+# --- recommender ------------------------------------------------------------------------------
+
+MUSICREC_ALS_USE_GPU = env_bool("MUSICREC_ALS_USE_GPU", False)
+# A new model may score this much below the active one (NDCG@10, absolute) and still replace it.
+MUSICREC_GATE_TOLERANCE = env_float("MUSICREC_GATE_TOLERANCE", 0.02)
+MUSICREC_KEEP_MODEL_VERSIONS = env_int("MUSICREC_KEEP_MODEL_VERSIONS", 5)
+MUSICREC_RETRAIN_HOUR_UTC = env_int("MUSICREC_RETRAIN_HOUR_UTC", 3)
+
 # --- security ---------------------------------------------------------------------------------
 
 HTTPS = env_bool("DJANGO_HTTPS", False)
@@ -271,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TrackStatusEnum": "catalog.models.Track.Status",
+        "ModelStatusEnum": "recommender.models.ModelVersion.Status",
+        "FeedbackKindEnum": "listening.models.Feedback.Kind",
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------------

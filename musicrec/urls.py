@@ -1,17 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
 from catalog.urls import api_urlpatterns as catalog_api
 from listening.urls import api_urlpatterns as listening_api
 from musicrec.health import health
+from recommender.urls import api_urlpatterns as recommender_api
 
 api_patterns = [
     path("health/", health, name="health"),
+    path("auth/token/", obtain_auth_token, name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *catalog_api,
     *listening_api,
+    *recommender_api,
 ]
 
 urlpatterns = [

@@ -86,3 +86,36 @@ def _broker_backoff_reset():
     from musicrec.queue import reset_backoff
 
     reset_backoff()
+
+
+@pytest.fixture
+def lock_held_elsewhere(tmp_path):
+    """Take a lock as another worker would: from another database session (or open file)."""
+    import contextlib
+    import fcntl
+    import os
+
+    import psycopg
+    from django.conf import settings
+    from django.db import connection
+
+    @contextlib.contextmanager
+    def hold(namespace: int, key: int):
+        if connection.vendor == "postgresql":
+            params = connection.get_connection_params()
+            params.pop("cursor_factory", None)
+            params.pop("context", None)
+            with psycopg.connect(**params, autocommit=True) as other:
+                other.execute("SELECT pg_advisory_lock(%s, %s)", [namespace, key])
+                yield
+        else:
+            path = settings.DATA_DIR / "locks" / f"{namespace}-{key}.lock"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                os.close(fd)
+
+    return hold

@@ -15,6 +15,7 @@ from catalog.services.imports import (
     album_get_or_create,
     artist_get_or_create,
     track_import,
+    track_metadata_only,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "artist_save",
     "track_analyse",
     "track_import",
+    "track_metadata_only",
     "track_save_metadata",
     "tracks_reanalyse",
     "tracks_requeue_stuck",

@@ -172,6 +172,23 @@ def _create_track(
     return track
 
 
+def track_metadata_only(*, title: str, artist_name: str, album_title: str = "") -> Track:
+    """A track known by name only (imported history, experiments): status `no_audio`, no file.
+
+    Never recommended (nothing to play), but its listens still teach the model.
+    """
+    title = clean_name(title) or UNTITLED
+    with transaction.atomic():
+        artist = artist_get_or_create(name=artist_name)
+        return Track.objects.create(
+            title=title,
+            title_key=name_key(title),
+            artist=artist,
+            album=album_get_or_create(artist=artist, title=album_title),
+            status=Track.Status.NO_AUDIO,
+        )
+
+
 def artist_get_or_create(*, name: str) -> Artist:
     """The artist whose name matches `name` case-, accent- and space-insensitively, or a new one."""
     name = clean_name(name) or UNKNOWN_ARTIST

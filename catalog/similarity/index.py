@@ -122,16 +122,61 @@ class SimilarityIndex:
                 break
         return out
 
-    def best_similarity(self, seed_ids: list[int], candidate_ids: list[int]) -> dict[int, float]:
-        """Each candidate's highest similarity (0..1) to any seed; candidates without features or
-        no seeds with features give nothing."""
-        seeds = [self.row_of[s] for s in seed_ids if s in self.row_of]
+    def seed_matches(
+        self, seed_ids: list[int], candidate_ids: list[int]
+    ) -> dict[int, tuple[float, int]]:
+        """For each candidate with features: (its best similarity 0..1 to a seed, that seed)."""
+        seeds = [s for s in seed_ids if s in self.row_of]
         rows = [(c, self.row_of[c]) for c in candidate_ids if c in self.row_of]
         if not seeds or not rows:
             return {}
-        scores = self.unit[[row for _, row in rows]] @ self.unit[seeds].T
-        best = np.clip((1.0 + scores.max(axis=1)) / 2.0, 0.0, 1.0)
-        return {track_id: float(value) for (track_id, _), value in zip(rows, best, strict=True)}
+        seed_rows = [self.row_of[s] for s in seeds]
+        scores = self.unit[[row for _, row in rows]] @ self.unit[seed_rows].T
+        best = scores.argmax(axis=1)
+        return {
+            track_id: (_to_unit(scores[i, best[i]]), seeds[best[i]])
+            for i, (track_id, _) in enumerate(rows)
+        }
+
+    def top_matches(
+        self,
+        seed_ids: list[int],
+        n: int,
+        *,
+        exclude_ids: np.ndarray,
+        exclude_key: object = None,
+    ) -> list[tuple[int, float, int]]:
+        """The n tracks (not excluded, not seeds) most similar to any seed: (track, similarity,
+        seed). `exclude_key` names a stable `exclude_ids` so its mask is computed once."""
+        seeds = [s for s in seed_ids if s in self.row_of]
+        if not seeds or n <= 0:
+            return []
+        allowed = self._allowed(exclude_ids, exclude_key).copy()
+        seed_rows = [self.row_of[s] for s in seeds]
+        allowed[seed_rows] = False
+        if not allowed.any():
+            return []
+        scores = self.unit @ self.unit[seed_rows].T
+        best_seed = scores.argmax(axis=1)
+        best = np.where(allowed, scores[np.arange(len(scores)), best_seed], -np.inf)
+        out = []
+        for row in _ranked(best, want=n):
+            if not np.isfinite(best[row]):
+                break
+            out.append((int(self.track_ids[row]), _to_unit(best[row]), seeds[best_seed[row]]))
+            if len(out) == n:
+                break
+        return out
+
+    def _allowed(self, exclude_ids: np.ndarray, key: object) -> np.ndarray:
+        cache = self.__dict__.setdefault("_allowed_cache", {})
+        if key is not None and key in cache:
+            return cache[key]
+        mask = ~np.isin(self.track_ids, exclude_ids)
+        if key is not None:
+            cache.clear()
+            cache[key] = mask
+        return mask
 
     def reasons(self, a: int, b: int) -> list[str]:
         """Why two tracks sound alike, closest aspects first."""
@@ -255,6 +300,11 @@ def _standardise_flags(flags: np.ndarray) -> np.ndarray:
     share = flags.mean(axis=0)
     spread = np.sqrt(share * (1 - share))
     return np.where(spread > 1e-9, (flags - share) / np.maximum(spread, 1e-9), 0.0)
+
+
+def _to_unit(cosine: float) -> float:
+    """Cosine in [-1, 1] to similarity in [0, 1]."""
+    return float(np.clip((1.0 + cosine) / 2.0, 0.0, 1.0))
 
 
 def _octave_distance(a: float, b: float) -> float:

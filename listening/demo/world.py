@@ -26,9 +26,9 @@ LAST_NAMES = (
 )  # fmt: skip
 
 # Listening model (see plan_listening)
-POPULARITY_EXPONENT = 1.0  # Zipf-like track popularity
+POPULARITY_EXPONENT = 0.8  # Zipf-like track popularity
 TASTE_CONCENTRATION = 0.3  # Dirichlet alpha: small = one or two favourite styles
-TASTE_POWER = 2.0  # how strongly taste steers choice
+TASTE_POWER = 3.0  # how strongly taste steers choice
 FAVOURITES = 4  # per listener, tracks played far more often than the rest
 FAVOURITE_BOOST = 6.0
 
@@ -118,7 +118,7 @@ def plan_listening(
 ) -> tuple[list[ListenPlan], list[FeedbackPlan]]:
     """Each listener's plays over the last 90 days.
 
-    A play picks track t with weight popularity(t) * taste(style of t)^2, and 6x for the
+    A play picks track t with weight popularity(t) * taste(style of t)^3, and 6x for the
     listener's few favourites (drawn from their favourite style). It is completed with a chance
     that grows with how much the listener likes the style, else skipped (mostly) or heard in part.
     Likes go to tracks completed 3+ times (30%), dislikes to tracks skipped twice or more in a

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import Track
-from catalog.services import artist_get_or_create
+from catalog.services import track_metadata_only
 from catalog.text import clean_name, name_key
 from listening.models import ImportBatch, ListeningEvent
 from listening.services.listens import CLOCK_SKEW, EARLIEST
@@ -308,14 +308,7 @@ class _Importer:
             names.setdefault((_key(row.artist), _key(row.title)), (row.artist, row.title))
         for key in sorted(missing):
             artist_name, title = names[key]
-            with transaction.atomic():
-                artist = artist_get_or_create(name=artist_name)
-                track = Track.objects.create(
-                    title=clean_name(title),
-                    title_key=key[1],
-                    artist=artist,
-                    status=Track.Status.NO_AUDIO,
-                )
+            track = track_metadata_only(title=title, artist_name=artist_name)
             self.tracks[key] = track.pk
             self.report.created_tracks += 1
 

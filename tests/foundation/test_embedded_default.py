@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 from tests.helpers.processes import REPO, clean_env, free_port, manage, wait_http
 
@@ -39,6 +40,10 @@ def test_fresh_sqlite_migrates_and_serves_health_inline(embedded_env):
     world = json.loads(result.stdout.strip().splitlines()[-1])
     assert world["analysis"] == {"done": 12}  # inline tasks: analysed during the command
     assert world["listens"] > 0
+    result = manage("retrain", "--json", env=embedded_env)
+    assert result.returncode == 0, result.stderr
+    model = json.loads(result.stdout.strip().splitlines()[-1])
+    assert model["status"] == "active"
     result = manage("demo_user", "--json", env=embedded_env)
     assert result.returncode == 0, result.stderr
     assert '"username": "demo"' in result.stdout
@@ -54,9 +59,26 @@ def test_fresh_sqlite_migrates_and_serves_health_inline(embedded_env):
     try:
         response = wait_http(f"http://127.0.0.1:{port}/api/health/", process=server)
         assert response.status_code == 200
-        assert response.json() == {"database": "ok", "broker": "inline", "model_version": None}
+        assert response.json() == {
+            "database": "ok",
+            "broker": "inline",
+            "model_version": model["version"],
+        }
         admin = wait_http(f"http://127.0.0.1:{port}/admin/login/", process=server)
         assert admin.status_code == 200
+        session = requests.Session()
+        token = session.post(
+            f"http://127.0.0.1:{port}/api/auth/token/",
+            json={"username": "demo", "password": "musicrec-demo"},
+            timeout=10,
+        ).json()["token"]
+        recommendations = session.get(
+            f"http://127.0.0.1:{port}/api/recommendations/?n=5",
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        ).json()
+        assert recommendations["model_version"] == model["version"]
+        assert len(recommendations["results"]) == 5
     finally:
         server.terminate()
         server.wait(timeout=20)

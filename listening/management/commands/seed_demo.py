@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from catalog.models import Track
-from catalog.services import DUPLICATE, IMPORTED, track_import
+from catalog.services import DUPLICATE, IMPORTED, track_import, track_metadata_only
 from listening.demo.synth import SR, STYLE_BY_NAME, render
 from listening.demo.world import plan_catalogue, plan_listening, plan_users, top_share
 from listening.models import ListeningEvent
@@ -33,6 +33,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing if the catalogue has tracks"
         )
+        parser.add_argument(
+            "--no-audio",
+            action="store_true",
+            help="metadata-only tracks (no synthesis, no analysis): the same listening world in "
+            "seconds, for recommender experiments",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
@@ -44,7 +50,11 @@ class Command(BaseCommand):
         users = plan_users(max(1, options["users"]), rng)
         listens, feedback = plan_listening(tracks, users, rng)
 
-        track_ids = self._import_tracks(tracks, options["seconds"])
+        track_ids = (
+            self._metadata_tracks(tracks)
+            if options["no_audio"]
+            else self._import_tracks(tracks, options["seconds"])
+        )
         user_objects = self._users(users)
         created, duplicates = self._listen(listens, track_ids, user_objects, options)
         for item in feedback:
@@ -89,6 +99,19 @@ class Command(BaseCommand):
                     raise RuntimeError(f"demo track {plan.index} refused: {result.detail}")
                 ids.append(result.track_id)
         return ids
+
+    def _metadata_tracks(self, tracks) -> list[int]:
+        existing = {
+            (artist, title): pk
+            for pk, artist, title in Track.objects.values_list("pk", "artist__name", "title")
+        }
+        return [
+            existing.get((plan.artist, plan.title))
+            or track_metadata_only(
+                title=plan.title, artist_name=plan.artist, album_title=plan.album
+            ).pk
+            for plan in tracks
+        ]
 
     def _users(self, users) -> list:
         User = get_user_model()

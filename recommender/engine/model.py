@@ -1,0 +1,77 @@
+"""A trained model, ready to score: factors, id maps, and implicit's per-user solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from recommender.engine.artifact import Artifact
+from recommender.engine.trainer import Params, make_model
+
+
+class FactorModel:
+    def __init__(self, artifact: Artifact):
+        self.user_ids = artifact.user_ids
+        self.track_ids = artifact.track_ids
+        self.item_users = artifact.item_users
+        self.params = artifact.params
+        known = {k: v for k, v in artifact.params.items() if k in Params.__dataclass_fields__}
+        self._solver = make_model(Params(**known), use_gpu=False)
+        self._solver.user_factors = artifact.user_factors
+        self._solver.item_factors = artifact.item_factors
+        self.item_factors = artifact.item_factors
+        self.user_factors = artifact.user_factors
+        self._column = {int(track_id): i for i, track_id in enumerate(self.track_ids)}
+        self._row = {int(user_id): i for i, user_id in enumerate(self.user_ids)}
+
+    @property
+    def n_items(self) -> int:
+        return len(self.track_ids)
+
+    def column_of(self, track_id: int) -> int | None:
+        return self._column.get(int(track_id))
+
+    def row_of(self, user_id: int) -> int | None:
+        return self._row.get(int(user_id))
+
+    def user_row(self, columns: np.ndarray, values: np.ndarray) -> csr_matrix:
+        """A one-row user x items matrix in this model's columns."""
+        order = np.argsort(columns)
+        return csr_matrix(
+            (np.asarray(values, dtype=np.float32)[order], np.asarray(columns)[order],
+             [0, len(columns)]),
+            shape=(1, self.n_items),
+        )  # fmt: skip
+
+    def user_vector(self, user_id: int | None, row: csr_matrix, *, recalculate: bool) -> np.ndarray:
+        """The user's factors: as trained, or solved now from their current row (a user who
+        listened after training, or one the model has never seen)."""
+        stored = self.row_of(user_id) if user_id is not None else None
+        if stored is not None and not recalculate:
+            return self.user_factors[stored]
+        return np.asarray(self._solver.recalculate_user(0, row), dtype=np.float32)
+
+    def scores(self, user_vector: np.ndarray) -> np.ndarray:
+        return self.item_factors @ user_vector
+
+    def explain(self, row: csr_matrix, column: int, weights=None):
+        """(top contributing column, its share, weights to reuse) for one recommended column."""
+        _, contributions, weights = self._solver.explain(0, row, column, user_weights=weights, N=1)
+        if not contributions:
+            return None, 0.0, weights
+        best, score = contributions[0]
+        return int(best), float(score), weights
+
+    def similar_items(self, column: int, n: int) -> list[tuple[int, float]]:
+        """Columns most similar to `column` by cosine of item factors, the item itself removed."""
+        norms = np.linalg.norm(self.item_factors, axis=1)
+        norms[norms == 0] = 1.0
+        seed = self.item_factors[column] / norms[column]
+        scores = (self.item_factors @ seed) / norms
+        scores[column] = -np.inf
+        k = min(n, len(scores) - 1)
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(c), float(scores[c])) for c in top if np.isfinite(scores[c])]

@@ -1,0 +1,27 @@
+"""Writes of the recommender: training, activation, pruning."""
+
+from recommender.services.training import (
+    EXIT_ACTIVE,
+    EXIT_REJECTED,
+    Hooks,
+    NothingToLearn,
+    RetrainBusy,
+    TrainResult,
+    model_train,
+    models_prune,
+    training_defaults,
+    version_activate,
+)
+
+__all__ = [
+    "EXIT_ACTIVE",
+    "EXIT_REJECTED",
+    "Hooks",
+    "NothingToLearn",
+    "RetrainBusy",
+    "TrainResult",
+    "model_train",
+    "models_prune",
+    "training_defaults",
+    "version_activate",
+]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from recommender import api
+
+api_urlpatterns = [
+    path("recommendations/", api.RecommendationsView.as_view(), name="recommendations"),
+    path(
+        "recommendations/because-you-listened/",
+        api.ShelvesView.as_view(),
+        name="recommendations-shelves",
+    ),
+    path("tracks/<int:pk>/also-played/", api.AlsoPlayedView.as_view(), name="track-also-played"),
+    path("models/", api.ModelListView.as_view(), name="models"),
+    path("models/active/", api.ActiveModelView.as_view(), name="models-active"),
+    path("retrain/", api.RetrainView.as_view(), name="retrain"),
+]

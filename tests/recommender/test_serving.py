@@ -1,0 +1,201 @@
+"""Recommendations, shelves and also-played, on the planted world (CONTRACT section 4)."""
+
+from collections import Counter
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from listening.models import Feedback
+from listening.services import ListenInput, listens_record
+from recommender import serving
+from recommender.personal import rank_personal, taste_of
+from tests.factories import StaffFactory, TrackFactory, UserFactory, features_from_vector
+from tests.recommender.conftest import CALM
+
+
+@pytest.fixture
+def trained(world):
+    call_command("retrain", stdout=StringIO())
+    serving.forget()
+    return world
+
+
+def recommend(client, user, query="n=10"):
+    client.force_login(user)
+    response = client.get(f"/api/recommendations/?{query}")
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_shape_and_a_users_own_group(client, trained):
+    user = trained.calm_users[0]
+    body = recommend(client, user)
+    assert set(body) == {"user_id", "model_version", "trained_at", "generated_at", "results"}
+    assert body["user_id"] == user.pk
+    assert body["model_version"] is not None
+    assert len(body["results"]) == 10
+    first = body["results"][0]
+    assert set(first) == {"track", "score", "source", "reason"}
+    assert set(first["reason"]) == {"type", "track", "text"}
+    groups = Counter(trained.group_of(r["track"]["id"]) for r in body["results"])
+    assert groups["calm"] >= 8
+    played = set(taste_of(user.pk).track_ids.tolist())
+    assert not played & {r["track"]["id"] for r in body["results"]}
+
+
+def test_reasons_name_a_listened_track(client, trained):
+    user = trained.loud_users[1]
+    played = set(taste_of(user.pk).track_ids.tolist())
+    for result in recommend(client, user)["results"]:
+        reason = result["reason"]
+        if reason["type"] in ("listened", "sounds_like"):
+            assert reason["track"]["id"] in played
+            title = reason["track"]["title"]
+            assert reason["text"] in (f"Because you listened to {title}", f"Sounds like {title}")
+
+
+def test_at_most_two_per_artist_and_feedback_is_respected(client, trained):
+    user = trained.calm_users[2]
+    body = recommend(client, user, "n=20")
+    artists = Counter(r["track"]["artist"]["id"] for r in body["results"])
+    assert max(artists.values()) <= 2
+    banned_track = body["results"][0]["track"]["id"]
+    banned_artist = body["results"][1]["track"]["artist"]["id"]
+    Feedback.objects.create(user=user, track_id=banned_track, kind="dont_recommend")
+    Feedback.objects.create(user=user, artist_id=banned_artist, kind="dislike")
+    again = recommend(client, user, "n=20")["results"]
+    assert banned_track not in {r["track"]["id"] for r in again}
+    assert banned_artist not in {r["track"]["artist"]["id"] for r in again}
+
+
+def test_include_played_allows_play_again(client, trained):
+    user = trained.calm_users[3]
+    played = set(taste_of(user.pk).track_ids.tolist())
+    body = recommend(client, user, "n=20&include_played=1")
+    assert played & {r["track"]["id"] for r in body["results"]}
+
+
+def test_a_user_the_model_never_saw_is_scored_from_their_listens(client, trained):
+    newcomer = UserFactory(username="newcomer")
+    listens_record(
+        user=newcomer,
+        listens=[ListenInput(track_id=t.pk, completed=True) for t in trained.loud_tracks[:4]],
+        source="api",
+    )
+    results = recommend(client, newcomer)["results"]
+    groups = Counter(trained.group_of(r["track"]["id"]) for r in results)
+    assert groups["loud"] >= 8
+    assert {r["source"] for r in results} <= {"als", "content"}
+
+
+def test_a_user_with_no_listens_gets_popular_and_new(client, trained):
+    results = recommend(client, UserFactory(username="nobody"))["results"]
+    assert len(results) == 10
+    assert {r["reason"]["type"] for r in results} <= {"popular", "new"}
+    assert "new" in {r["reason"]["type"] for r in results}
+    assert all(r["source"] == "popular" for r in results)
+
+
+def test_before_any_model_everyone_still_gets_a_list(client, world):
+    body = recommend(client, world.calm_users[0])
+    assert body["model_version"] is None
+    assert len(body["results"]) == 10
+
+
+def test_a_track_added_after_training_enters_through_its_sound(client, trained):
+    fresh = TrackFactory(title="fresh calm")
+    features_from_vector(fresh, [v + 0.5 for v in CALM[:5]] + CALM[5:])
+    user = trained.calm_users[4]
+    results = recommend(client, user, "n=30")["results"]
+    entry = next(r for r in results if r["track"]["id"] == fresh.pk)
+    assert entry["source"] == "content"
+    assert entry["reason"]["type"] == "sounds_like"
+
+
+def test_shelves_are_attributed_to_the_largest_explain_contribution(client, trained):
+    user = trained.calm_users[5]
+    client.force_login(user)
+    body = client.get("/api/recommendations/because-you-listened/?shelves=3&n=4").json()
+    assert body["model_version"] is not None
+    assert 1 <= len(body["shelves"]) <= 3
+    served = serving.served_model()
+    model = served.model
+    taste = taste_of(user.pk)
+    picks = {
+        p.track_id: p
+        for p in rank_personal(user_id=user.pk, taste=taste, served=served, n=36,
+                               include_played=False)
+    }  # fmt: skip
+    values = taste.values(model.params["alpha"], model.params["confidence"])
+    row = model.user_row(np.array([model.column_of(t) for t in taste.track_ids]), values)
+    explained = 0
+    for shelf in body["shelves"]:
+        seed = shelf["seed"]["id"]
+        assert shelf["title"] == f"Because you listened to {shelf['seed']['title']}"
+        for result in shelf["results"]:
+            pick = picks[result["track"]["id"]]
+            assert pick.seed_id == seed
+            if pick.source == "als":
+                best, _, _ = model.explain(row, model.column_of(pick.track_id))
+                assert int(model.track_ids[best]) == seed
+                explained += 1
+    assert explained >= 3
+
+
+def test_shelves_before_a_model_or_without_listens_are_empty(client, world):
+    client.force_login(world.calm_users[0])
+    assert client.get("/api/recommendations/because-you-listened/").json()["shelves"] == []
+
+
+def test_also_played_removes_the_seed(client, trained):
+    track = trained.loud_tracks[0]
+    body = client.get(f"/api/tracks/{track.pk}/also-played/?n=5").json()
+    assert body["model_version"] is not None
+    ids = [r["track"]["id"] for r in body["results"]]
+    assert track.pk not in ids
+    assert len(ids) == 5
+    assert sum(trained.group_of(t) == "loud" for t in ids) >= 4
+
+
+def test_also_played_before_a_model(client, world):
+    body = client.get(f"/api/tracks/{world.calm_tracks[0].pk}/also-played/").json()
+    assert body == {"model_version": None, "trained_at": None, "results": []}
+
+
+@pytest.mark.parametrize("query", ["n=0", "n=101", "n=x", "include_played=2"])
+def test_bounds_are_400(client, trained, query):
+    client.force_login(trained.calm_users[0])
+    response = client.get(f"/api/recommendations/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_permissions(client, trained):
+    assert client.get("/api/recommendations/").status_code in (401, 403)
+    assert client.get("/api/models/active/").status_code == 200
+    assert client.get("/api/models/").status_code in (401, 403)
+    client.force_login(trained.calm_users[0])
+    assert client.get("/api/models/").status_code == 403
+    assert client.post("/api/retrain/").status_code == 403
+    client.force_login(StaffFactory())
+    listing = client.get("/api/models/").json()
+    assert listing["count"] == 1
+    assert listing["results"][0]["status"] == "active"
+
+
+def test_active_model_is_404_before_the_first(client, db):
+    assert client.get("/api/models/active/").status_code == 404
+
+
+def test_retrain_through_the_api_inline(client, world, lock_held_elsewhere):
+    from musicrec import locks
+
+    client.force_login(StaffFactory())
+    response = client.post("/api/retrain/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "active"
+    with lock_held_elsewhere(locks.RETRAIN, 0):
+        assert client.post("/api/retrain/").status_code == 409
+    assert client.get("/api/health/").json()["model_version"] == response.json()["version"]
