@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from catalog import views
 from catalog.api import ArtistViewSet, TrackViewSet
 
 router = SimpleRouter()
@@ -7,3 +9,8 @@ router.register("tracks", TrackViewSet, basename="track")
 router.register("artists", ArtistViewSet, basename="artist")
 
 api_urlpatterns = router.urls
+
+urlpatterns = [
+    path("artists/<int:pk>/", views.artist_detail, name="artist"),
+    path("search/", views.search, name="search"),
+]

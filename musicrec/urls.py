@@ -3,10 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts.urls import urlpatterns as account_pages
 from catalog.urls import api_urlpatterns as catalog_api
+from catalog.urls import urlpatterns as catalog_pages
 from listening.urls import api_urlpatterns as listening_api
+from listening.urls import urlpatterns as listening_pages
 from musicrec.health import health
 from recommender.urls import api_urlpatterns as recommender_api
+from recommender.urls import urlpatterns as recommender_pages
 
 api_patterns = [
     path("health/", health, name="health"),
@@ -21,4 +25,8 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
+    *recommender_pages,
+    *catalog_pages,
+    *listening_pages,
+    *account_pages,
 ]

@@ -20,6 +20,9 @@ from recommender.serving import served_model
 POPULAR_DAYS = 30
 POPULAR_CACHE_SECONDS = 300
 NEW_EVERY = 4  # in a cold list, every fourth track is a new one
+# A shelf claims "because you listened to X": only picks that score at least this (scores run
+# 0..1 against the user's best) earn that claim. The plain list is filled up regardless.
+MIN_SHELF_SCORE = 0.15
 REASON_TEXT = {
     "popular": "Popular in the last 30 days",
     "new": "New in the catalogue",
@@ -62,7 +65,7 @@ def shelves_for_user(*, user, shelves: int = 3, n: int = 10) -> dict:
     )
     groups: dict[int, list[Pick]] = {}
     for pick in picks:
-        if pick.seed_id is not None:
+        if pick.seed_id is not None and pick.score >= MIN_SHELF_SCORE:
             groups.setdefault(pick.seed_id, []).append(pick)
     ranked = sorted(groups.items(), key=lambda item: -sum(p.score for p in item[1][:n]))
     chosen = ranked[:shelves]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recommender import api
+from recommender import api, views
 
 api_urlpatterns = [
     path("recommendations/", api.RecommendationsView.as_view(), name="recommendations"),
@@ -13,4 +13,10 @@ api_urlpatterns = [
     path("models/", api.ModelListView.as_view(), name="models"),
     path("models/active/", api.ActiveModelView.as_view(), name="models-active"),
     path("retrain/", api.RetrainView.as_view(), name="retrain"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("for-you/", views.for_you, name="for-you"),
+    path("tracks/<int:pk>/", views.track_detail, name="track"),
 ]

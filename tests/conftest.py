@@ -54,7 +54,7 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def staff_client(client):
+def staff_client(client, db):
     from tests.factories import StaffFactory
 
     client.force_login(StaffFactory())
@@ -62,7 +62,7 @@ def staff_client(client):
 
 
 @pytest.fixture
-def user_client(client):
+def user_client(client, db):
     from tests.factories import UserFactory
 
     user = UserFactory()
@@ -119,3 +119,37 @@ def lock_held_elsewhere(tmp_path):
                 os.close(fd)
 
     return hold
+
+
+@pytest.fixture
+def world(db):
+    """Two groups of listeners and of tracks (tests/helpers/world.py)."""
+    from recommender import serving
+    from tests.helpers.world import build_world
+
+    serving.forget()
+    yield build_world()
+    serving.forget()
+
+
+@pytest.fixture
+def imported_track(tmp_path, django_capture_on_commit_callbacks):
+    """A real track: synthesised audio through the import service, analysed inline."""
+
+    import itertools
+
+    from catalog.services import track_import
+    from tests.helpers import audio
+
+    tempos = itertools.count(100, 7)  # each default track sounds different: no duplicates
+
+    def make(signal=None, name="song.flac", **fields):
+        signal = audio.click_track(next(tempos), seconds=6) if signal is None else signal
+        path = audio.write(tmp_path / name, signal, "FLAC")
+        with django_capture_on_commit_callbacks(execute=True):
+            result = track_import(source=path, original_name=name, **fields)
+        assert result.result == "imported", result
+        result.track.refresh_from_db()
+        return result.track
+
+    return make

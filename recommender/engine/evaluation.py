@@ -121,10 +121,11 @@ def ranking_metrics(
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    """The k best columns per row, best first; padded with -1 when there are fewer items."""
+    available = min(k, scores.shape[1])
+    part = np.argpartition(-scores, available - 1, axis=1)[:, :available]
     order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
     top = np.take_along_axis(part, order, axis=1)
-    if top.shape[1] < k:  # fewer items than k
-        top = np.pad(top, ((0, 0), (0, k - top.shape[1])), constant_values=-1)
+    if available < k:
+        top = np.pad(top, ((0, 0), (0, k - available)), constant_values=-1)
     return top

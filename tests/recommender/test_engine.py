@@ -120,6 +120,16 @@ def test_evaluation_metrics_by_hand():
     assert metrics.ndcg == pytest.approx(dcg / idcg)
 
 
+def test_a_catalogue_smaller_than_k_is_scored():
+    from recommender.engine.evaluation import Split
+
+    train = csr_matrix(np.array([[1, 0, 0, 0]], dtype=np.float32))
+    split = Split(train=train, users=np.array([0]), held_out=[np.array([3])])
+    metrics = ranking_metrics(lambda rows: np.array([[4.0, 1.0, 2.0, 3.0]]), split, k=10)
+    assert metrics.precision == pytest.approx(1 / 10)
+    assert metrics.ndcg == pytest.approx(1.0)
+
+
 def test_split_holds_out_the_most_recent_liked_tracks():
     data = interactions(users=[1] * 10, tracks=list(range(10)), completed=[1] * 10,
                         times=[float(t) for t in range(10)])  # fmt: skip

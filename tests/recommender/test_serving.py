@@ -12,7 +12,7 @@ from listening.services import ListenInput, listens_record
 from recommender import serving
 from recommender.personal import rank_personal, taste_of
 from tests.factories import StaffFactory, TrackFactory, UserFactory, features_from_vector
-from tests.recommender.conftest import CALM
+from tests.helpers.world import CALM
 
 
 @pytest.fixture
@@ -123,25 +123,39 @@ def test_shelves_are_attributed_to_the_largest_explain_contribution(client, trai
     served = serving.served_model()
     model = served.model
     taste = taste_of(user.pk)
-    picks = {
-        p.track_id: p
-        for p in rank_personal(user_id=user.pk, taste=taste, served=served, n=36,
-                               include_played=False)
-    }  # fmt: skip
-    values = taste.values(model.params["alpha"], model.params["confidence"])
-    row = model.user_row(np.array([model.column_of(t) for t in taste.track_ids]), values)
-    explained = 0
+    ranked = rank_personal(user_id=user.pk, taste=taste, served=served, n=36,
+                           include_played=False)  # fmt: skip
+    picks = {p.track_id: p for p in ranked}
+
+    # each shelf holds the picks attributed to its seed
     for shelf in body["shelves"]:
-        seed = shelf["seed"]["id"]
         assert shelf["title"] == f"Because you listened to {shelf['seed']['title']}"
         for result in shelf["results"]:
-            pick = picks[result["track"]["id"]]
-            assert pick.seed_id == seed
-            if pick.source == "als":
-                best, _, _ = model.explain(row, model.column_of(pick.track_id))
-                assert int(model.track_ids[best]) == seed
-                explained += 1
-    assert explained >= 3
+            assert picks[result["track"]["id"]].seed_id == shelf["seed"]["id"]
+
+    # an ALS pick is attributed to the listened track contributing most to its score
+    values = taste.values(model.params["alpha"], model.params["confidence"])
+    row = model.user_row(np.array([model.column_of(t) for t in taste.track_ids]), values)
+    als = [p for p in ranked if p.source == "als"]
+    assert len(als) >= 3
+    for pick in als:
+        best, _, _ = model.explain(row, model.column_of(pick.track_id))
+        assert int(model.track_ids[best]) == pick.seed_id
+
+
+def test_shelves_hold_only_tracks_that_earn_the_claim(client, trained):
+    from recommender.selectors import MIN_SHELF_SCORE
+
+    user = trained.calm_users[6]
+    client.force_login(user)
+    body = client.get("/api/recommendations/because-you-listened/?shelves=10&n=50").json()
+    scores = [r["score"] for shelf in body["shelves"] for r in shelf["results"]]
+    assert scores
+    assert min(scores) >= MIN_SHELF_SCORE
+    groups = Counter(
+        trained.group_of(r["track"]["id"]) for s in body["shelves"] for r in s["results"]
+    )
+    assert groups["loud"] == 0  # a calm listener's shelves never reach for the other group
 
 
 def test_shelves_before_a_model_or_without_listens_are_empty(client, world):

@@ -5,11 +5,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-import pytest
 from django.utils import timezone
 
 from listening.services import ListenInput, listens_record
-from recommender import serving
 from tests.factories import ArtistFactory, TrackFactory, UserFactory, features_from_vector
 
 CALM = [-400, 60, 10, 20, 0, 70, 0.3, 0.2, -30, 900, 0.1, 0.08, 0, 1, 0, 1]
@@ -32,9 +30,7 @@ def _vector(base, rng):
     return [b + j for b, j in zip(base, jitter, strict=True)]
 
 
-@pytest.fixture
-def world(db):
-    serving.forget()
+def build_world() -> World:
     rng = np.random.default_rng(0)
     calm_tracks, loud_tracks = [], []
     for group, base, out in (("calm", CALM, calm_tracks), ("loud", LOUD, loud_tracks)):
@@ -60,5 +56,4 @@ def world(db):
                 for _ in range(int(rng.integers(1, 4)))
             ]
             listens_record(user=user, listens=listens, source="api")
-    yield World(calm_users, loud_users, calm_tracks, loud_tracks)
-    serving.forget()
+    return World(calm_users, loud_users, calm_tracks, loud_tracks)

@@ -1,0 +1,98 @@
+"""Playwright driving Debian's Chromium against a real gunicorn on the test database."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.processes import REPO, free_port, wait_http
+from tests.helpers.worker import service_env
+
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sync_playwright_beside_the_orm():
+    """Playwright's sync API keeps an event loop in this thread for the whole module; Django's
+    ORM would refuse to run "inside" it, tests' calls and database teardowns alike. Those calls
+    are ordinary blocking calls, so allow them for this module only."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """gunicorn (2 workers) serving the test database, static files through whitenoise."""
+    port = free_port()
+    with django_db_blocker.unblock():
+        env = service_env(DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_DEBUG="0")
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    log = (SCREENSHOTS.parent / "gunicorn.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "musicrec.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--timeout", "60"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/api/health/", process=process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("MUSICREC_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_line(f"musicrec: browser screenshots in {SCREENSHOTS}")
