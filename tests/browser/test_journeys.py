@@ -139,9 +139,9 @@ def test_a_listen_that_failed_to_send_is_sent_again_once(page, server, catalogue
             route.continue_()
 
     page.route("**/api/listens/", drop_first_listen)
-    page.evaluate("() => { const a = document.querySelector('audio.player'); a.playbackRate = 8;"
-                  " return a.play(); }")  # fmt: skip
-    page.wait_for_function("() => document.querySelector('audio.player').ended")
+    with page.expect_event("requestfailed", lambda r: "/api/listens/" in r.url):
+        page.evaluate("() => { const a = document.querySelector('audio.player');"
+                      " a.playbackRate = 8; return a.play(); }")  # fmt: skip
     assert failed
     assert not ListeningEvent.objects.filter(user__username="offline").exists()
     page.reload()  # the next page sends what is pending, with the same client event id
