@@ -21,11 +21,11 @@ from catalog.serializers import (
     ArtistSerializer,
     DuplicateSerializer,
     SimilarSerializer,
-    TrackCompactSerializer,
     TrackDetailSerializer,
     TrackListSerializer,
     TrackUploadSerializer,
     UploadRefusedSerializer,
+    compact_track,
 )
 from catalog.services import DUPLICATE, IMPORTED, track_import
 from catalog.streaming import file_response
@@ -161,7 +161,7 @@ class TrackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         tracks = selectors.tracks_by_ids([m.track_id for m in found.matches])
         results = [
             {
-                "track": TrackCompactSerializer(tracks[m.track_id]).data,
+                "track": compact_track(tracks[m.track_id]),
                 "similarity": round(m.similarity, 4),
                 "reasons": m.reasons,
             }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from catalog.models import Artist, AudioFeatures, Track
+from catalog.serializers import compact_fields
 from catalog.similarity import ArtistMatch, Match
 from catalog.similarity.store import get_index
 from catalog.text import name_key
@@ -50,13 +51,44 @@ def tracks_by_ids(ids: list[int]) -> dict[int, Track]:
     return {t.pk: t for t in Track.objects.select_related("artist").filter(pk__in=ids)}
 
 
-def artist_and_status(ids: list[int]) -> dict[int, tuple[int, str]]:
-    """For each track id: (artist id, analysis status), in one query (for filtering lists)."""
+@dataclass(frozen=True)
+class TrackCard:
+    """What a list needs of a track: who made it, whether it can play, and its compact shape."""
+
+    id: int
+    artist_id: int
+    status: str
+    compact: dict
+
+
+def track_cards(ids) -> dict[int, TrackCard]:
+    """Cards for these track ids, in one light query (tuples, not model instances).
+
+    The artist's name comes from a per-row subquery on its primary key: a join makes PostgreSQL
+    hash the whole artist table for a few dozen rows (1 ms at 5,000 artists, more as it grows).
+    """
+    artist_name = Artist.objects.filter(pk=OuterRef("artist_id")).order_by().values("name")[:1]
+    rows = (
+        Track.objects.filter(pk__in=list(ids))
+        .order_by()
+        .annotate(artist_name=Subquery(artist_name))
+        .values_list("pk", "title", "artist_id", "artist_name", "duration_s", "audio", "status")
+    )
     return {
-        pk: (artist, status)
-        for pk, artist, status in Track.objects.filter(pk__in=ids).values_list(
-            "pk", "artist_id", "status"
+        pk: TrackCard(
+            id=pk,
+            artist_id=artist_id,
+            status=status,
+            compact=compact_fields(
+                pk=pk,
+                title=title,
+                artist_id=artist_id,
+                artist_name=artist_name,
+                duration_s=duration_s,
+                has_audio=bool(audio),
+            ),
         )
+        for pk, title, artist_id, artist_name, duration_s, audio, status in rows
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -21,14 +23,45 @@ class AlbumSerializer(serializers.Serializer):
     year = serializers.IntegerField(allow_null=True)
 
 
+@lru_cache(maxsize=1)
+def _audio_url_template() -> str:
+    return reverse("api:track-audio", args=[0]).replace("/0/", "/{}/")
+
+
 def audio_url(track: Track) -> str | None:
     if not track.audio:
         return None
-    return reverse("api:track-audio", args=[track.pk])
+    return _audio_url_template().format(track.pk)
 
 
-class TrackCompactSerializer(serializers.Serializer):
-    """The track used inside other responses: {id, title, artist, duration_s, audio_url}."""
+def compact_fields(
+    *, pk: int, title: str, artist_id: int, artist_name: str, duration_s, has_audio: bool
+) -> dict:
+    """{id, title, artist: {id, name}, duration_s, audio_url}: the track inside other answers."""
+    return {
+        "id": pk,
+        "title": title,
+        "artist": {"id": artist_id, "name": artist_name},
+        "duration_s": duration_s,
+        "audio_url": _audio_url_template().format(pk) if has_audio else None,
+    }
+
+
+def compact_track(track: Track) -> dict:
+    """The compact shape of a Track instance. A plain function: a serializer per item costs
+    milliseconds on a list of 40; the serializer below documents the same shape and uses it."""
+    return compact_fields(
+        pk=track.pk,
+        title=track.title,
+        artist_id=track.artist_id,
+        artist_name=track.artist.name,
+        duration_s=track.duration_s,
+        has_audio=bool(track.audio),
+    )
+
+
+class TrackFields(serializers.Serializer):
+    """The fields every track shape starts with."""
 
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -41,16 +74,26 @@ class TrackCompactSerializer(serializers.Serializer):
         return audio_url(track)
 
 
+class TrackCompactSerializer(TrackFields):
+    """The track used inside other responses: {id, title, artist, duration_s, audio_url}."""
+
+    def to_representation(self, track: Track) -> dict:
+        return compact_track(track)
+
+
 class AnalysisStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Track.Status.choices)
 
 
-class TrackListSerializer(TrackCompactSerializer):
+class TrackListSerializer(TrackFields):
     analysis = serializers.SerializerMethodField()
 
     @extend_schema_field(AnalysisStatusSerializer)
     def get_analysis(self, track: Track) -> dict:
         return {"status": track.status}
+
+    def to_representation(self, track: Track) -> dict:
+        return {**compact_track(track), "analysis": {"status": track.status}}
 
 
 class AnalysisSerializer(serializers.Serializer):
@@ -104,7 +147,7 @@ def features_data(features: AudioFeatures) -> dict:
     }
 
 
-class TrackDetailSerializer(TrackCompactSerializer):
+class TrackDetailSerializer(TrackFields):
     album = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     analysis = serializers.SerializerMethodField()

@@ -127,3 +127,6 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "format", "started_at"]
     search_fields = ["file_name", "file_sha256"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the record of where listens came from

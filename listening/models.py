@@ -50,8 +50,12 @@ class ListeningEvent(models.Model):
         IMPORT_TOTAL = "import_total", "imported play count"
         DEMO = "demo", "demo world"
 
+    # No index of its own on `user`: event_history and event_user_track both start with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listening_events"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="listening_events",
+        db_index=False,
     )
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="listening_events")
     listened_at = models.DateTimeField()
@@ -63,8 +67,14 @@ class ListeningEvent(models.Model):
     # NULL, not "": many events have none, and the per-user unique constraint skips NULLs
     client_event_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     excluded = models.BooleanField(default=False, help_text="left out of the user's taste")
+    # Not indexed: every imported row would pay for it, and batches are history (never deleted).
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -73,7 +83,6 @@ class ListeningEvent(models.Model):
         indexes = [
             models.Index(fields=["user", "-listened_at", "-id"], name="event_history"),
             models.Index(fields=["user", "track"], name="event_user_track"),
-            models.Index(fields=["track"], name="event_track"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -106,8 +115,12 @@ class UserTrackStats(models.Model):
     as every event write; excluded events are left out. `rebuild_listening_stats` recomputes it.
     """
 
+    # No index of its own on `user`: the unique (user, track) constraint starts with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="track_stats"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="track_stats",
+        db_index=False,
     )
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="user_stats")
     completed_plays = models.PositiveIntegerField(default=0)
@@ -126,7 +139,6 @@ class UserTrackStats(models.Model):
                 name="stats_first_before_last",
             ),
         ]
-        indexes = [models.Index(fields=["track"], name="stats_track")]
 
     def __str__(self) -> str:
         return f"user {self.user_id} / track {self.track_id}"

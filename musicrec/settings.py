@@ -213,6 +213,8 @@ MUSICREC_ALS_USE_GPU = env_bool("MUSICREC_ALS_USE_GPU", False)
 MUSICREC_GATE_TOLERANCE = env_float("MUSICREC_GATE_TOLERANCE", 0.02)
 MUSICREC_KEEP_MODEL_VERSIONS = env_int("MUSICREC_KEEP_MODEL_VERSIONS", 5)
 MUSICREC_RETRAIN_HOUR_UTC = env_int("MUSICREC_RETRAIN_HOUR_UTC", 3)
+# A user's answers are reused until their taste or the model changes, at most this long.
+MUSICREC_RECOMMENDATION_CACHE_SECONDS = env_int("MUSICREC_RECOMMENDATION_CACHE_SECONDS", 60)
 
 # --- security ---------------------------------------------------------------------------------
 

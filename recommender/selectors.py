@@ -3,16 +3,18 @@ the active model. Every answer carries the model version it came from (None befo
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Track
-from catalog.selectors import artist_and_status, tracks_by_ids
-from catalog.serializers import TrackCompactSerializer
-from listening.models import UserTrackStats
+from catalog.selectors import track_cards
+from listening.models import Feedback, UserTrackStats
 from recommender.models import ModelVersion
 from recommender.personal import MAX_PER_ARTIST, PLAYABLE, Pick, choose, rank_personal, taste_of
 from recommender.serving import served_model
@@ -31,6 +33,15 @@ REASON_TEXT = {
 
 def recommendations_for_user(*, user, n: int = 20, include_played: bool = False) -> dict:
     served = served_model()
+    return _cached(
+        f"for-you:{user.pk}:{int(include_played)}:{n}",
+        served,
+        user.pk,
+        lambda: _recommendations(user, served, n, include_played),
+    )
+
+
+def _recommendations(user, served, n: int, include_played: bool) -> dict:
     taste = taste_of(user.pk)
     picks: list[Pick] = []
     if served is not None and (taste.values(1.0, "linear") > 0).any():
@@ -52,6 +63,15 @@ def recommendations_for_user(*, user, n: int = 20, include_played: bool = False)
 def shelves_for_user(*, user, shelves: int = 3, n: int = 10) -> dict:
     """Recommendations grouped by the listened track each one is attributed to, best first."""
     served = served_model()
+    return _cached(
+        f"shelves:{user.pk}:{shelves}:{n}",
+        served,
+        user.pk,
+        lambda: _shelves(user, served, shelves, n),
+    )
+
+
+def _shelves(user, served, shelves: int, n: int) -> dict:
     body = {
         "model_version": served.version if served else None,
         "trained_at": served.trained_at if served else None,
@@ -69,15 +89,15 @@ def shelves_for_user(*, user, shelves: int = 3, n: int = 10) -> dict:
             groups.setdefault(pick.seed_id, []).append(pick)
     ranked = sorted(groups.items(), key=lambda item: -sum(p.score for p in item[1][:n]))
     chosen = ranked[:shelves]
-    seeds = tracks_by_ids([seed for seed, _ in chosen])
+    seeds = track_cards(seed for seed, _ in chosen)
     for seed_id, group in chosen:
         seed = seeds.get(seed_id)
         if seed is None:
             continue
         body["shelves"].append(
             {
-                "seed": TrackCompactSerializer(seed).data,
-                "title": f"Because you listened to {seed.title}",
+                "seed": seed.compact,
+                "title": f"Because you listened to {seed.compact['title']}",
                 "results": [{"track": r["track"], "score": r["score"]} for r in _render(group[:n])],
             }
         )
@@ -97,22 +117,59 @@ def also_played(*, track: Track, n: int = 10) -> dict:
         return body
     similar = served.model.similar_items(column, n * 5 + 20)
     ids = [int(served.model.track_ids[c]) for c, _ in similar]
-    info = artist_and_status(ids)
-    tracks = tracks_by_ids(ids)
+    cards = track_cards(ids)
     per_artist: dict[int, int] = {}
     for (_, score), track_id in zip(similar, ids, strict=True):
-        artist, status = info.get(track_id, (None, None))
-        if track_id == track.pk or status not in PLAYABLE:
+        card = cards.get(track_id)
+        if track_id == track.pk or card is None or card.status not in PLAYABLE:
             continue
-        if per_artist.get(artist, 0) >= MAX_PER_ARTIST:
+        if per_artist.get(card.artist_id, 0) >= MAX_PER_ARTIST:
             continue
-        per_artist[artist] = per_artist.get(artist, 0) + 1
-        body["results"].append(
-            {"track": TrackCompactSerializer(tracks[track_id]).data, "score": round(score, 4)}
-        )
+        per_artist[card.artist_id] = per_artist.get(card.artist_id, 0) + 1
+        body["results"].append({"track": card.compact, "score": round(score, 4)})
         if len(body["results"]) == n:
             break
     return body
+
+
+def _cached(name: str, served, user_id: int, compute):
+    """An answer computed at most once per model version and state of the user's taste.
+
+    The key holds the model version and a stamp of everything the answer depends on about the
+    user (taste_stamp): a new listen, an exclusion or new feedback changes it, so the next
+    request computes afresh; repeated requests in between (reloads, home and for-you) are served
+    from the cache (Redis in production) for MUSICREC_RECOMMENDATION_CACHE_SECONDS.
+    """
+    seconds = settings.MUSICREC_RECOMMENDATION_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    version = served.version if served else 0
+    key = f"recommender:{name}:{version}:{taste_stamp(user_id)}"
+    body = cache.get(key)
+    if body is None:
+        body = compute()
+        cache.set(key, body, seconds)
+    return body
+
+
+def taste_stamp(user_id: int) -> str:
+    """Changes whenever the user's listening aggregate or feedback changes (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT CAST(COUNT(*) AS TEXT) || '.'
+                           || CAST(COALESCE(SUM(completed_plays + partial_plays + skips), 0)
+                                   AS TEXT)
+                           || '.' || COALESCE(CAST(MAX(last_listened_at) AS TEXT), '')
+                    FROM {UserTrackStats._meta.db_table} WHERE user_id = %s),
+                   (SELECT CAST(COUNT(*) AS TEXT) || '.'
+                           || COALESCE(CAST(MAX(updated_at) AS TEXT), '')
+                    FROM {Feedback._meta.db_table} WHERE user_id = %s)
+            """,
+            [user_id, user_id],
+        )
+        listening, feedback = cursor.fetchone()
+    return hashlib.sha1(f"{listening}|{feedback}".encode()).hexdigest()[:16]
 
 
 def active_model() -> ModelVersion | None:
@@ -169,17 +226,16 @@ def _cold_picks(*, taste, n: int, taken: set[int], include_played: bool) -> list
 
 
 def _render(picks: list[Pick]) -> list[dict]:
-    tracks = tracks_by_ids([p.track_id for p in picks] + [p.seed_id for p in picks if p.seed_id])
+    seeds = track_cards({p.seed_id for p in picks if p.seed_id})
     results = []
     for pick in picks:
-        track = tracks.get(pick.track_id)
-        if track is None:
+        if pick.card is None:
             continue
-        seed = tracks.get(pick.seed_id) if pick.seed_id else None
+        seed = seeds.get(pick.seed_id) if pick.seed_id else None
         if pick.reason_type == "listened" and seed is not None:
-            text = f"Because you listened to {seed.title}"
+            text = f"Because you listened to {seed.compact['title']}"
         elif pick.reason_type == "sounds_like" and seed is not None:
-            text = f"Sounds like {seed.title}"
+            text = f"Sounds like {seed.compact['title']}"
         else:
             text = REASON_TEXT.get(pick.reason_type, REASON_TEXT["popular"])
             seed = None
@@ -187,12 +243,12 @@ def _render(picks: list[Pick]) -> list[dict]:
                 pick.reason_type = "popular"
         results.append(
             {
-                "track": TrackCompactSerializer(track).data,
+                "track": pick.card.compact,
                 "score": round(float(pick.score), 4),
                 "source": pick.source,
                 "reason": {
                     "type": pick.reason_type,
-                    "track": TrackCompactSerializer(seed).data if seed else None,
+                    "track": seed.compact if seed else None,
                     "text": text,
                 },
             }

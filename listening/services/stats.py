@@ -18,8 +18,12 @@ from django.db.models.functions import Coalesce
 from listening.models import ListeningEvent, UserTrackStats
 
 CHUNK = 1000
+# Above this many pairs (PostgreSQL), increments go through COPY into a temporary table: one
+# multi-row VALUES statement with thousands of placeholders is slow for the driver to build.
+COPY_ABOVE = 200
 STATS_TABLE = UserTrackStats._meta.db_table
 EVENTS_TABLE = ListeningEvent._meta.db_table
+DELTA_TABLE = "musicrec_stats_delta"
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,12 @@ def stats_add(contributions: Iterable[Contribution]) -> int:
         row[4] = min(row[4], c.listened_at)
         row[5] = max(row[5], c.listened_at)
     keys = sorted(totals)
-    for start in range(0, len(keys), CHUNK):
-        _upsert_increments([(key, totals[key]) for key in keys[start : start + CHUNK]])
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and len(keys) > COPY_ABOVE:
+            _upsert_increments_copy([(key, totals[key]) for key in keys])
+        else:
+            for start in range(0, len(keys), CHUNK):
+                _upsert_increments([(key, totals[key]) for key in keys[start : start + CHUNK]])
     return len(keys)
 
 
@@ -69,6 +77,18 @@ def stats_recompute(pairs: Iterable[tuple[int, int]]) -> None:
     wanted = sorted(set(pairs))
     for start in range(0, len(wanted), CHUNK):
         _recompute_chunk(wanted[start : start + CHUNK])
+
+
+# How events count, in SQL (the same rule as stats_add): per (user_id, track_id) group.
+PAIR_TOTALS_SQL = """
+    user_id, track_id,
+    SUM(CASE WHEN completed THEN play_count ELSE 0 END) AS completed,
+    SUM(CASE WHEN completed OR skipped THEN 0 ELSE play_count END) AS partial,
+    SUM(CASE WHEN skipped THEN play_count ELSE 0 END) AS skips,
+    SUM(COALESCE(ms_played, 0)) AS ms,
+    MIN(listened_at) AS first,
+    MAX(listened_at) AS last
+"""
 
 
 @transaction.atomic
@@ -80,18 +100,26 @@ def stats_rebuild() -> int:
             f"""
             INSERT INTO {STATS_TABLE} (user_id, track_id, completed_plays, partial_plays, skips,
                                        ms_played, first_listened_at, last_listened_at)
-            SELECT user_id, track_id,
-                   SUM(CASE WHEN completed THEN play_count ELSE 0 END),
-                   SUM(CASE WHEN completed OR skipped THEN 0 ELSE play_count END),
-                   SUM(CASE WHEN skipped THEN play_count ELSE 0 END),
-                   SUM(COALESCE(ms_played, 0)),
-                   MIN(listened_at), MAX(listened_at)
+            SELECT {PAIR_TOTALS_SQL}
             FROM {EVENTS_TABLE}
             WHERE NOT excluded AND play_count > 0
             GROUP BY user_id, track_id
             """
         )
     return UserTrackStats.objects.count()
+
+
+def increments_upsert_sql(source: str) -> str:
+    """PostgreSQL: add the rows of `source` (columns user_id, track_id, completed, partial,
+    skips, ms, first, last) to the aggregate, in key order (no deadlocks between writers)."""
+    return f"""
+        INSERT INTO {STATS_TABLE} AS s (user_id, track_id, completed_plays, partial_plays,
+                                        skips, ms_played, first_listened_at, last_listened_at)
+        SELECT user_id, track_id, completed, partial, skips, ms, first, last
+        FROM {source} ORDER BY user_id, track_id
+        ON CONFLICT (user_id, track_id) DO UPDATE SET
+        {_SET_INCREMENTS.format(earliest="LEAST", latest="GREATEST")}
+    """
 
 
 def aggregate_from_events(events) -> dict[tuple[int, int], dict]:
@@ -149,6 +177,32 @@ def _recompute_chunk(pairs: list[tuple[int, int]]) -> None:
         UserTrackStats.objects.filter(condition).delete()
 
 
+_SET_INCREMENTS = """
+    completed_plays = s.completed_plays + excluded.completed_plays,
+    partial_plays = s.partial_plays + excluded.partial_plays,
+    skips = s.skips + excluded.skips,
+    ms_played = s.ms_played + excluded.ms_played,
+    first_listened_at = {earliest}(s.first_listened_at, excluded.first_listened_at),
+    last_listened_at = {latest}(s.last_listened_at, excluded.last_listened_at)
+"""
+
+
+def _upsert_increments_copy(rows: list[tuple[tuple[int, int], list]]) -> None:
+    """PostgreSQL, many pairs: COPY the increments into a session temporary table (emptied at
+    commit), then one INSERT ... SELECT ... ON CONFLICT in key order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {DELTA_TABLE} (user_id bigint, track_id bigint,"
+            " completed int, partial int, skips int, ms bigint, first timestamptz,"
+            " last timestamptz) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy(f"COPY {DELTA_TABLE} FROM STDIN") as copy:
+            for (user_id, track_id), (completed, partial, skips, ms, first, last) in rows:
+                copy.write_row((user_id, track_id, completed, partial, skips, ms, first, last))
+        cursor.execute(increments_upsert_sql(DELTA_TABLE))
+        cursor.execute(f"TRUNCATE {DELTA_TABLE}")
+
+
 def _upsert_increments(rows: list[tuple[tuple[int, int], list]]) -> None:
     earliest, latest = (
         ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
@@ -166,12 +220,7 @@ def _upsert_increments(rows: list[tuple[tuple[int, int], list]]) -> None:
                                             last_listened_at)
             VALUES {values}
             ON CONFLICT (user_id, track_id) DO UPDATE SET
-                completed_plays = s.completed_plays + excluded.completed_plays,
-                partial_plays = s.partial_plays + excluded.partial_plays,
-                skips = s.skips + excluded.skips,
-                ms_played = s.ms_played + excluded.ms_played,
-                first_listened_at = {earliest}(s.first_listened_at, excluded.first_listened_at),
-                last_listened_at = {latest}(s.last_listened_at, excluded.last_listened_at)
+            {_SET_INCREMENTS.format(earliest=earliest, latest=latest)}
             """,
             params,
         )

@@ -91,41 +91,49 @@ def popularity_scores(train: csr_matrix) -> np.ndarray:
 
 
 def ranking_metrics(
-    score_rows: Callable[[np.ndarray], np.ndarray], split: Split, *, k: int = 10
+    top_items: Callable[[np.ndarray, csr_matrix], np.ndarray], split: Split, *, k: int = 10
 ) -> Metrics:
-    """Mean precision@k, MAP@k and NDCG@k of the ranking `score_rows` gives each scored user.
+    """Mean precision@k, MAP@k and NDCG@k of the rankings `top_items` gives the scored users.
 
-    `score_rows(rows)` returns a (len(rows), items) array of scores.
+    `top_items(rows, seen)` returns a (len(rows), k) array of the best columns per row, best
+    first, never a column stored in `seen` (those rows of the training matrix), -1 for none.
     """
     if len(split.users) == 0:
         return Metrics(0.0, 0.0, 0.0)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ranks = np.arange(1, k + 1)
     precision = average_precision = ndcg = 0.0
     for start in range(0, len(split.users), CHUNK_USERS):
         rows = split.users[start : start + CHUNK_USERS]
-        scores = np.array(score_rows(rows), dtype=np.float64, copy=True)
-        for i, row in enumerate(rows):
-            seen = split.train.indices[split.train.indptr[row] : split.train.indptr[row + 1]]
-            scores[i, seen] = -np.inf
-        top = _top_k(scores, k)
+        top = top_items(rows, split.train[rows])
         for i, held in enumerate(split.held_out[start : start + CHUNK_USERS]):
-            hits = np.isin(top[i], held)
+            hits = np.isin(top[i, :k], held)
             precision += hits.sum() / k
             if hits.any():
-                precision_at = np.cumsum(hits) / np.arange(1, k + 1)
-                average_precision += (precision_at * hits).sum() / min(k, len(held))
-                ideal = discounts[: min(k, len(held))].sum()
-                ndcg += (discounts * hits).sum() / ideal
+                average_precision += (np.cumsum(hits) / ranks * hits).sum() / min(k, len(held))
+                ndcg += (discounts * hits).sum() / discounts[: min(k, len(held))].sum()
     users = len(split.users)
     return Metrics(precision / users, average_precision / users, ndcg / users)
 
 
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """The k best columns per row, best first; padded with -1 when there are fewer items."""
-    available = min(k, scores.shape[1])
-    part = np.argpartition(-scores, available - 1, axis=1)[:, :available]
-    order = np.take_along_axis(scores, part, axis=1).argsort(axis=1)[:, ::-1]
-    top = np.take_along_axis(part, order, axis=1)
-    if available < k:
-        top = np.pad(top, ((0, 0), (0, k - available)), constant_values=-1)
-    return top
+def top_by_factors(
+    item_factors: np.ndarray, user_factors: np.ndarray, seen: csr_matrix, k: int
+) -> np.ndarray:
+    """The k best items per user by dot product, the `seen` ones left out (implicit's fused,
+    multi-threaded matrix product and selection; -1 where fewer than k remain)."""
+    from implicit.cpu.topk import topk
+
+    ids, scores = topk(
+        np.ascontiguousarray(item_factors, dtype=np.float32),
+        np.ascontiguousarray(user_factors, dtype=np.float32),
+        k,
+        filter_query_items=seen,
+        num_threads=0,
+    )
+    return np.where(np.isfinite(scores), ids, -1)
+
+
+def top_by_popularity(popularity: np.ndarray, seen: csr_matrix, k: int) -> np.ndarray:
+    """The k most popular items per user, the `seen` ones left out (popularity as one factor)."""
+    ones = np.ones((seen.shape[0], 1), dtype=np.float32)
+    return top_by_factors(popularity.astype(np.float32)[:, None], ones, seen, k)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 from scipy.sparse import csr_matrix
 
 from recommender.engine.artifact import Artifact
@@ -53,6 +54,28 @@ class FactorModel:
 
     def scores(self, user_vector: np.ndarray) -> np.ndarray:
         return self.item_factors @ user_vector
+
+    def explain_many(self, row: csr_matrix, columns: list[int]) -> list[int | None]:
+        """For each column, the user's item that contributes most to its score: implicit's
+        `explain` (Hu et al., section 5) for all columns at once instead of a Python loop over
+        the user's items per column. None where the user has no liked item."""
+        items, confidence = row.indices, row.data.astype(np.float64)
+        liked = confidence > 0
+        if not liked.any() or not columns:
+            return [None] * len(columns)
+        factors = self.item_factors[items].astype(np.float64)
+        system = (
+            self._solver.YtY.astype(np.float64)
+            + self._solver.regularization * np.eye(factors.shape[1])
+            + (factors.T * (np.abs(confidence) - 1)) @ factors
+        )
+        weighted = scipy.linalg.cho_solve(
+            scipy.linalg.cho_factor(system), self.item_factors[columns].T.astype(np.float64)
+        )
+        contributions = (factors @ weighted) * confidence[:, None]
+        contributions[~liked, :] = -np.inf
+        best = contributions.argmax(axis=0)
+        return [int(items[b]) for b in best]
 
     def explain(self, row: csr_matrix, column: int, weights=None):
         """(top contributing column, its share, weights to reuse) for one recommended column."""

@@ -6,8 +6,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from recommender.engine.confidence import confidence_values
 from recommender.engine.evaluation import (
     Metrics,
@@ -16,6 +14,8 @@ from recommender.engine.evaluation import (
     protocol_text,
     ranking_metrics,
     split_by_time,
+    top_by_factors,
+    top_by_popularity,
 )
 from recommender.engine.matrix import InteractionMatrix, Interactions, build_matrix
 from recommender.engine.trainer import Params, Trainer
@@ -73,9 +73,7 @@ def evaluate(
     split = split_by_time(matrix.user_items, matrix.times, seed=seed)
     als, fit_seconds = _score_als(split, params, trainer, k, on_iteration)
     popularity = popularity_scores(split.train)
-    popular = ranking_metrics(
-        lambda rows: np.broadcast_to(popularity, (len(rows), len(popularity))), split, k=k
-    )
+    popular = ranking_metrics(lambda rows, seen: top_by_popularity(popularity, seen, k), split, k=k)
     return Evaluation(k, protocol_text(k), len(split.users), als, popular, fit_seconds)
 
 
@@ -116,7 +114,11 @@ def _score_als(
 ) -> tuple[Metrics, float]:
     factors = trainer.train(split.train, params, on_iteration=on_iteration)
     metrics = ranking_metrics(
-        lambda rows: factors.user_factors[rows] @ factors.item_factors.T, split, k=k
+        lambda rows, seen: top_by_factors(
+            factors.item_factors, factors.user_factors[rows], seen, k
+        ),
+        split,
+        k=k,
     )
     return metrics, factors.fit_seconds
 

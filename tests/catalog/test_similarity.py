@@ -170,3 +170,51 @@ def test_index_is_rebuilt_when_features_change(client):
     features_from_vector(newcomer, vector(m1=-251))  # new track: closer than `first`
     results = client.get(f"/api/tracks/{newcomer.pk}/similar/").json()["results"]
     assert {r["track"]["id"] for r in results} == {seed.pk, first.pk}
+
+
+@pytest.mark.django_db
+def test_a_deleted_track_drops_out_of_similar_lists(client):
+    seed = TrackFactory()
+    features_from_vector(seed, vector())
+    gone, kept = TrackFactory(), TrackFactory()
+    features_from_vector(gone, vector(m1=-245))
+    features_from_vector(kept, vector(m1=-240))
+    first = client.get(f"/api/tracks/{seed.pk}/similar/").json()["results"]
+    assert {r["track"]["id"] for r in first} == {gone.pk, kept.pk}
+    gone.delete()  # the index is not rebuilt for a deletion, but answers come from the database
+    after = client.get(f"/api/tracks/{seed.pk}/similar/").json()["results"]
+    assert [r["track"]["id"] for r in after] == [kept.pk]
+
+
+def test_top_matches_scores_only_candidates_and_never_a_seed():
+    rng = np.random.default_rng(3)
+    raw = [vector(m1=-250 + rng.normal(0, 40), tempo=rng.uniform(70, 170),
+                  centroid=rng.uniform(800, 4000)) for _ in range(40)]  # fmt: skip
+    index = catalogue(raw)
+    seeds, excluded = [1, 2, 3], np.array([4, 5, 6, 7, 8, 9, 10, 2])
+    found = index.top_matches(seeds, 10, exclude_ids=excluded, exclude_key="v1")
+    # brute force over every row: best cosine to any seed, seeds and excluded left out
+    unit = index.unit
+    seed_rows = [index.row_of[s] for s in seeds]
+    expected = []
+    for row, track_id in enumerate(index.track_ids.tolist()):
+        if track_id in seeds or track_id in excluded:
+            continue
+        scores = unit[seed_rows] @ unit[row]
+        expected.append((track_id, float(scores.max()), seeds[int(scores.argmax())]))
+    expected.sort(key=lambda item: -item[1])
+    assert [t for t, _, _ in found] == [t for t, _, _ in expected[:10]]
+    assert [s for _, _, s in found] == [s for _, _, s in expected[:10]]
+    for (_, similarity, _), (_, cosine, _) in zip(found, expected, strict=False):
+        assert similarity == pytest.approx((1 + cosine) / 2, abs=1e-5)
+    # the candidate rows are kept per key: a new key (a new model) recomputes them
+    assert index.top_matches(seeds, 10, exclude_ids=excluded, exclude_key="v1") == found
+    everything_else = np.setdiff1d(index.track_ids, [found[0][0]])
+    again = index.top_matches(seeds, 10, exclude_ids=everything_else, exclude_key="v2")
+    assert [t for t, _, _ in again] == [found[0][0]]
+
+
+def test_top_matches_when_only_seeds_remain():
+    index = catalogue([vector(), vector(m1=-240)])
+    others = index.track_ids[2:]
+    assert index.top_matches([1, 2], 5, exclude_ids=others, exclude_key=None) == []

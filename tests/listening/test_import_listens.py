@@ -1,6 +1,7 @@
 """manage.py import_listens (CONTRACT section 6)."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -176,3 +177,53 @@ def test_an_unusable_header_fails_the_command(tmp_path, header):
     with pytest.raises(CommandError):
         run(write(tmp_path, header + "ana,Radiohead,Creep,1\n" if header else ""))
     assert ListeningEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_file_outside_a_transaction_is_written_by_the_writer_thread(tmp_path):
+    # Outside a transaction the parser and a writer thread (its own connection) overlap; the
+    # result must be exactly what the in-line path gives: every row once, the aggregate exact.
+    from listening.services import imports
+
+    tracks = [TrackFactory(title=f"Song {i}", artist=ArtistFactory(name=f"Band {i}"))
+              for i in range(30)]  # fmt: skip
+    users = [UserFactory(username=f"reader{i}") for i in range(20)]
+    lines = ["user,artist,track,listened_at,completed"]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for n in range(imports.BATCH_ROWS * 2 + 123):
+        user, track = users[n % 20], tracks[(n * 7) % 30]
+        when = (start + timedelta(seconds=n)).isoformat()
+        lines.append(f"{user.username},{track.artist.name},{track.title},{when},{n % 3 == 0}")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    report = run(path)
+    assert report["imported"] == imports.BATCH_ROWS * 2 + 123
+    assert ListeningEvent.objects.count() == report["imported"]
+    assert_aggregate_consistent()
+    assert run(path)["imported"] == 0  # and again: nothing new
+
+
+@pytest.mark.postgres
+def test_a_bulk_import_refreshes_the_planners_statistics(tmp_path, catalogue, listeners,
+                                                         monkeypatch):  # fmt: skip
+    from django.db import connection
+
+    from listening.services import imports
+
+    monkeypatch.setattr(imports, "ANALYZE_AFTER_ROWS", 40)
+
+    def planner_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [ListeningEvent._meta.db_table],
+            )
+            return cursor.fetchone()[0]
+
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    lines = ["user,artist,track,listened_at,completed"]
+    for n in range(60):
+        lines.append(f"ana,Radiohead,Creep,{(start + timedelta(minutes=n)).isoformat()},true")
+    before = planner_rows()
+    assert run(write(tmp_path, "\n".join(lines) + "\n"))["imported"] == 60
+    # ANALYZE of a small table reads every row: the planner now knows exactly what is there
+    assert planner_rows() == ListeningEvent.objects.count() == 60 != before

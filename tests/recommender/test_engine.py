@@ -8,7 +8,7 @@ from scipy.sparse import csr_matrix
 
 from recommender.engine import artifact as artifacts
 from recommender.engine.confidence import CLIP_AT, confidence_values, strength
-from recommender.engine.evaluation import ranking_metrics, split_by_time
+from recommender.engine.evaluation import ranking_metrics, split_by_time, top_by_factors
 from recommender.engine.matrix import Interactions, build_matrix
 from recommender.engine.model import FactorModel
 from recommender.engine.pipeline import evaluate, matrix_for
@@ -111,8 +111,11 @@ def test_evaluation_metrics_by_hand():
 
     split = Split(train=train, users=np.array([0]), held_out=[np.array([2, 5])])
     # ranking (after removing item 0): 2, 3, 5, 1, 4 -> hits at ranks 1 and 3
-    scores = np.array([[10.0, 1.0, 9.0, 8.0, 0.5, 7.0]])
-    metrics = ranking_metrics(lambda rows: scores, split, k=3)
+    # ranking by these scores, item 0 (seen) left out: 2, 3, 5, 1, 4 -> hits at ranks 1 and 3
+    factors = np.array([[10.0], [1.0], [9.0], [8.0], [0.5], [7.0]])
+    metrics = ranking_metrics(
+        lambda rows, seen: top_by_factors(factors, np.ones((1, 1)), seen, 3), split, k=3
+    )
     assert metrics.precision == pytest.approx(2 / 3)
     assert metrics.map == pytest.approx((1 / 1 + 2 / 3) / 2)
     dcg = 1 / math.log2(2) + 1 / math.log2(4)
@@ -125,7 +128,10 @@ def test_a_catalogue_smaller_than_k_is_scored():
 
     train = csr_matrix(np.array([[1, 0, 0, 0]], dtype=np.float32))
     split = Split(train=train, users=np.array([0]), held_out=[np.array([3])])
-    metrics = ranking_metrics(lambda rows: np.array([[4.0, 1.0, 2.0, 3.0]]), split, k=10)
+    factors = np.array([[4.0], [1.0], [2.0], [3.0]])
+    metrics = ranking_metrics(
+        lambda rows, seen: top_by_factors(factors, np.ones((1, 1)), seen, 10), split, k=10
+    )
     assert metrics.precision == pytest.approx(1 / 10)
     assert metrics.ndcg == pytest.approx(1.0)
 
@@ -169,6 +175,26 @@ def test_artifact_round_trip_and_scoring(tmp_path):
     assert len(top_recalculated & top_stored) >= 8
     best, _, _ = model.explain(row, 0)
     assert best in set(row.indices)
+
+
+def test_explain_many_agrees_with_implicits_explain(tmp_path):
+    data = planted_world(seed=5)
+    params = Params(factors=8)
+    matrix = matrix_for(data, params)
+    factors = ImplicitAlsTrainer().train(matrix.user_items, params)
+    model = FactorModel(artifacts.Artifact(factors.user_factors, factors.item_factors,
+                                           matrix.user_ids, matrix.track_ids,
+                                           np.ones(len(matrix.track_ids), dtype=np.int64),
+                                           params.as_dict()))  # fmt: skip
+    rng = np.random.default_rng(0)
+    for user in range(0, 60, 7):
+        row = matrix.user_items[user].copy()
+        row.data[rng.random(len(row.data)) < 0.2] *= -1  # some skipped entries too
+        columns = list(range(len(matrix.track_ids)))
+        fast = model.explain_many(row, columns)
+        for column, best in zip(columns, fast, strict=True):
+            expected, _, _ = model.explain(row, column)
+            assert best == expected, (user, column)
 
 
 def test_an_unreadable_artifact_is_an_error(tmp_path):

@@ -11,7 +11,13 @@ from listening.models import Feedback
 from listening.services import ListenInput, listens_record
 from recommender import serving
 from recommender.personal import rank_personal, taste_of
-from tests.factories import StaffFactory, TrackFactory, UserFactory, features_from_vector
+from tests.factories import (
+    ArtistFactory,
+    StaffFactory,
+    TrackFactory,
+    UserFactory,
+    features_from_vector,
+)
 from tests.helpers.world import CALM
 
 
@@ -68,6 +74,20 @@ def test_at_most_two_per_artist_and_feedback_is_respected(client, trained):
     again = recommend(client, user, "n=20")["results"]
     assert banned_track not in {r["track"]["id"] for r in again}
     assert banned_artist not in {r["track"]["artist"]["id"] for r in again}
+
+
+def test_choose_reads_on_when_the_best_chunk_is_all_blocked(db):
+    from recommender.personal import Pick, choose
+
+    blocked, other = ArtistFactory(), ArtistFactory()
+    # the first 2n+10 picks (one chunk of cards) all belong to an artist the user disliked
+    picks = [Pick(TrackFactory(artist=blocked).pk, 1.0, "als", "listened") for _ in range(16)]
+    picks += [Pick(TrackFactory(artist=other).pk, 0.5, "als", "listened") for _ in range(3)]
+    taste = taste_of(UserFactory().pk)
+    taste.blocked_artists.add(blocked.pk)
+    chosen = choose(picks, taste=taste, n=3, include_played=False)
+    assert [p.track_id for p in chosen] == [p.track_id for p in picks[16:18]]
+    assert all(p.card is not None and p.card.artist_id == other.pk for p in chosen)
 
 
 def test_include_played_allows_play_again(client, trained):
@@ -213,3 +233,32 @@ def test_retrain_through_the_api_inline(client, world, lock_held_elsewhere):
     with lock_held_elsewhere(locks.RETRAIN, 0):
         assert client.post("/api/retrain/").status_code == 409
     assert client.get("/api/health/").json()["model_version"] == response.json()["version"]
+
+
+def test_answers_are_reused_until_the_taste_or_the_model_changes(client, trained):
+    from listening.services import listen_set_excluded
+
+    user = trained.calm_users[7]
+    first = recommend(client, user)
+    assert recommend(client, user)["generated_at"] == first["generated_at"]  # from the cache
+
+    listens_record(user=user, listens=[ListenInput(track_id=trained.calm_tracks[-1].pk,
+                                                   completed=True)], source="api")  # fmt: skip
+    after_listen = recommend(client, user)
+    assert after_listen["generated_at"] != first["generated_at"]
+
+    event = user.listening_events.order_by("listened_at").first()
+    listen_set_excluded(user=user, event_id=event.pk, excluded=True)
+    after_exclusion = recommend(client, user)
+    assert after_exclusion["generated_at"] != after_listen["generated_at"]
+
+    call_command("retrain", "--force", stdout=StringIO())
+    serving.forget()
+    after_retrain = recommend(client, user)
+    assert after_retrain["model_version"] != first["model_version"]
+
+
+def test_the_cache_can_be_turned_off(client, trained, settings):
+    settings.MUSICREC_RECOMMENDATION_CACHE_SECONDS = 0
+    user = trained.loud_users[7]
+    assert recommend(client, user)["generated_at"] != recommend(client, user)["generated_at"]
