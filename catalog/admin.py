@@ -210,15 +210,16 @@ class TrackAdmin(admin.ModelAdmin):
         title = form.cleaned_data["title"] if len(files) == 1 else ""
         results = []
         for upload in files:
-            outcome = track_import(
-                source=Path(upload.temporary_file_path()),
-                original_name=upload.name,
-                move=True,
-                too_large=getattr(upload, "too_large", False),
-                title=title,
-                artist_name=form.cleaned_data["artist"],
-                album_title=form.cleaned_data["album"],
-            )
+            with upload:  # the import moves the temporary file; let go of it once done
+                outcome = track_import(
+                    source=Path(upload.temporary_file_path()),
+                    original_name=upload.name,
+                    move=True,
+                    too_large=getattr(upload, "too_large", False),
+                    title=title,
+                    artist_name=form.cleaned_data["artist"],
+                    album_title=form.cleaned_data["album"],
+                )
             track = Track.objects.filter(pk=outcome.track_id).first()
             results.append(
                 {

@@ -91,15 +91,18 @@ class TrackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         upload = TrackUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         audio = upload.validated_data["audio"]
-        result = track_import(
-            source=Path(audio.temporary_file_path()),
-            original_name=audio.name,
-            move=True,
-            too_large=getattr(audio, "too_large", False),
-            title=upload.validated_data.get("title", ""),
-            artist_name=upload.validated_data.get("artist", ""),
-            album_title=upload.validated_data.get("album", ""),
-        )
+        # the import moves the temporary file into place; closing the upload lets go of it now
+        # rather than in a finaliser that finds it gone
+        with audio:
+            result = track_import(
+                source=Path(audio.temporary_file_path()),
+                original_name=audio.name,
+                move=True,
+                too_large=getattr(audio, "too_large", False),
+                title=upload.validated_data.get("title", ""),
+                artist_name=upload.validated_data.get("artist", ""),
+                album_title=upload.validated_data.get("album", ""),
+            )
         if result.result == IMPORTED:
             track = selectors.track_get(track_id=result.track_id)  # as it stands after commit
             return Response(TrackDetailSerializer(track).data, status=status.HTTP_201_CREATED)

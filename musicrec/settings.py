@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "musicrec.middleware.ContentLengthRequiredMiddleware",
     "musicrec.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,6 +163,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
     "max_retries": 2,
+    # Workers look for messages a dead worker left unacknowledged (older than the visibility
+    # timeout) every 10 s; kombu's default scans only every tenth time (100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 # Publishing from a web request gives up quickly; the sweep re-queues what was not sent.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

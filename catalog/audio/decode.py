@@ -13,6 +13,7 @@ import soundfile
 import soxr
 
 from catalog.audio.errors import SILENT, TOO_LONG, TOO_SHORT, UNDECODABLE, AudioError
+from catalog.audio.probe import UNKNOWN_LENGTH, check_layout
 
 ANALYSIS_SAMPLE_RATE = 22_050
 BLOCK_FRAMES = 1 << 16
@@ -32,6 +33,14 @@ def decode_mono(
     """
     try:
         with soundfile.SoundFile(str(path)) as source:
+            # the upload checked this from the header; a file that reached the worker some other
+            # way (a changed limit, a file put in place by hand) is held to it too
+            check_layout(source.samplerate, source.channels)
+            if source.frames >= UNKNOWN_LENGTH:
+                # soundfile moves a seekable file's position after each read, and libsndfile
+                # cannot seek in a stream of unknown length: it fails at the last block. Read it
+                # as a stream instead (blocks until one comes back empty).
+                source.seekable = lambda: False
             samples = _read_resampled(source, max_frames=int(max_seconds * source.samplerate))
             decoded_frames = samples.frames_read
     except (soundfile.LibsndfileError, RuntimeError) as exc:

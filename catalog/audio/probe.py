@@ -38,6 +38,8 @@ MIME_TYPES = {
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
 MAX_CHANNELS = 8
+# libsndfile reports a length it cannot know (FLAC total_samples 0) as its largest count.
+UNKNOWN_LENGTH = 2**62
 
 
 @dataclass(frozen=True)
@@ -88,18 +90,11 @@ def probe(path: Path | str, *, min_seconds: float, max_seconds: float) -> AudioH
             f"{info.format}/{info.subtype} audio is not supported: "
             "use WAV, FLAC, OGG (Vorbis or Opus), MP3 or AIFF",
         )
-    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
-        raise AudioError(
-            UNSUPPORTED_FORMAT,
-            f"sample rate {info.samplerate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz",
-        )
-    if not 1 <= info.channels <= MAX_CHANNELS:
-        raise AudioError(
-            UNSUPPORTED_FORMAT, f"{info.channels} channels; at most {MAX_CHANNELS} are supported"
-        )
-    if info.frames <= 0:
-        # Length unknown from the header (an Ogg stream whose last page is missing): analysis
-        # measures what actually decodes and applies the same limits.
+    check_layout(info.samplerate, info.channels)
+    if info.frames <= 0 or info.frames >= UNKNOWN_LENGTH:
+        # Length unknown from the header (an Ogg stream whose last page is missing, a FLAC
+        # encoded from a pipe with total_samples 0): analysis measures what actually decodes
+        # and applies the same limits.
         return _header(info, frames=0)
     duration = info.frames / info.samplerate
     if duration > max_seconds:
@@ -120,3 +115,19 @@ def _header(info, *, frames: int) -> AudioHeader:
         frames=frames,
         duration_s=frames / info.samplerate if frames else 0.0,
     )
+
+
+def check_layout(samplerate: int, channels: int) -> None:
+    """Raise `unsupported_format` for a sample rate or channel count outside what we analyse.
+
+    Checked at upload from the header, and again by the decoder before it reads a block.
+    """
+    if not MIN_SAMPLE_RATE <= samplerate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            UNSUPPORTED_FORMAT,
+            f"sample rate {samplerate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz",
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(
+            UNSUPPORTED_FORMAT, f"{channels} channels; at most {MAX_CHANNELS} are supported"
+        )

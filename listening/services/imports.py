@@ -40,6 +40,7 @@ from listening.services.stats import (
     stats_add,
     stats_recompute,
 )
+from musicrec import locks
 
 BATCH_ROWS = 5000
 # An import at least this large refreshes the planner's statistics of the listening tables.
@@ -110,7 +111,11 @@ class _Row:
 
 
 def listens_import(
-    *, path: Path, create_missing: bool = False, progress: Callable[[int], None] | None = None
+    *,
+    path: Path,
+    create_missing: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import a listening-history CSV; see the module docstring and CONTRACT section 6.
 
@@ -118,7 +123,18 @@ def listens_import(
     `create_missing` creates unknown users (no usable password) and metadata-only tracks
     (`no_audio`). `progress` is called with the number of bytes read since the last call.
     Raises ImportFormatError when the header is unusable (nothing is imported then).
+
+    One import runs at a time (musicrec.locks): a second waits for the first, calling `on_wait`
+    once. Two imports of overlapping files at the same moment would otherwise both see a total
+    as new and insert it twice, or both create the same missing user or track.
     """
+    with locks.hold(locks.LISTEN_IMPORT, on_wait=on_wait):
+        return _import(path, create_missing, progress)
+
+
+def _import(
+    path: Path, create_missing: bool, progress: Callable[[int], None] | None
+) -> ImportReport:
     digest = _sha256(path)
     batch = ImportBatch.objects.create(file_name=path.name[:255], file_sha256=digest)
     report = ImportReport(batch_id=batch.pk)

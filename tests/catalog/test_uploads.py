@@ -77,6 +77,24 @@ def test_header_fine_body_bad_is_201_then_failed_with_code(staff_client, name, d
     assert not AudioFeatures.objects.filter(track_id=body["id"]).exists()
 
 
+def test_a_flac_of_unknown_length_is_measured_by_decoding(staff_client, settings):
+    # total_samples 0 (an encoder writing to a pipe): accepted, and analysis decodes to the end
+    music = audio.encode(
+        audio.progression("major", bpm=120, level=0.5, percussive=True, seconds=12), "FLAC"
+    )
+    response = upload(staff_client, "stream.flac", audio.without_length(music))
+    assert response.status_code == 201, response.json()
+    assert response.json()["analysis"]["status"] == "done"
+    # the same for an hour of silence: decoding stops at the limit, not at the end of the hour
+    settings.MAX_AUDIO_SECONDS = 600
+    response = upload(staff_client, "hour.flac", audio.without_length(audio.silent_flac(3600)))
+    assert response.status_code == 201, response.json()
+    assert response.json()["analysis"]["error_code"] == "too_long"
+    # with its length in the header, the hour is refused before anything is stored
+    response = upload(staff_client, "hour-known.flac", audio.silent_flac(3600))
+    assert (response.status_code, response.json()["error_code"]) == (400, "too_long")
+
+
 def test_the_same_bytes_again_are_a_409_with_the_track_id(staff_client):
     data = audio.encode(audio.click_track(100, seconds=6), "FLAC")
     stored_before = stored_audio_files()

@@ -117,3 +117,28 @@ def encode(audio: np.ndarray, fmt: str = "FLAC", subtype: str | None = None, sr:
 def write(path: Path, audio: np.ndarray, fmt: str = "FLAC", **kwargs) -> Path:
     path.write_bytes(encode(audio, fmt, **kwargs))
     return path
+
+
+def without_length(flac: bytes) -> bytes:
+    """The same FLAC with STREAMINFO's total_samples set to 0 ("unknown"), as an encoder
+    writing to a pipe leaves it: only decoding tells how long it is."""
+    data = bytearray(flac)
+    if data[:4] != b"fLaC" or data[4] & 0x7F != 0:
+        raise ValueError("not a FLAC starting with STREAMINFO")
+    # STREAMINFO's body starts at byte 8; total_samples is its bits 108-143
+    data[21] &= 0xF0
+    data[22:26] = b"\0\0\0\0"
+    return bytes(data)
+
+
+def silent_flac(seconds: float, sr: int = 8_000) -> bytes:
+    """Digital silence as FLAC, written a minute at a time (an hour is about 90 kB)."""
+    out = io.BytesIO()
+    minute = np.zeros(sr * 60, dtype=np.int16)
+    with soundfile.SoundFile(out, "w", samplerate=sr, channels=1, format="FLAC",
+                             subtype="PCM_16") as sink:  # fmt: skip
+        left = int(seconds * sr)
+        while left > 0:
+            sink.write(minute[: min(left, len(minute))])
+            left -= len(minute)
+    return out.getvalue()

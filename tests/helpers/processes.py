@@ -49,7 +49,8 @@ def wait_http(url: str, *, timeout: float = 60, process: subprocess.Popen | None
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            return requests.get(url, timeout=5)
+            # any answer will do: a server behind HTTPS redirects plain requests
+            return requests.get(url, timeout=5, allow_redirects=False)
         except requests.RequestException as exc:
             last_error = exc
             time.sleep(0.3)

@@ -1,6 +1,8 @@
 """manage.py import_listens (CONTRACT section 6)."""
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -10,6 +12,8 @@ from django.core.management.base import CommandError
 
 from catalog.models import Track
 from listening.models import ImportBatch, ListeningEvent, UserTrackStats
+from listening.services import listens_import
+from musicrec import locks
 from tests.factories import ArtistFactory, TrackFactory, UserFactory
 from tests.helpers.listening import assert_aggregate_consistent
 
@@ -81,6 +85,28 @@ def test_the_same_file_again_changes_nothing(tmp_path, catalogue, listeners):
     assert (again["imported"], again["unchanged"]) == (0, 3)
     assert ListeningEvent.objects.count() == 2
     assert list(UserTrackStats.objects.values()) == snapshot
+
+
+def test_an_import_waits_for_one_already_running(
+    tmp_path, catalogue, listeners, lock_held_elsewhere
+):
+    path = write(tmp_path, "user,artist,track,plays\nana,Radiohead,Creep,5\n")
+    holding, waited = threading.Event(), []
+
+    def another_import():
+        with lock_held_elsewhere(locks.LISTEN_IMPORT, 0):
+            holding.set()
+            time.sleep(0.5)
+
+    other = threading.Thread(target=another_import)
+    other.start()
+    holding.wait(timeout=10)
+    started = time.monotonic()
+    report = listens_import(path=path, on_wait=lambda: waited.append(time.monotonic()))
+    other.join()
+    assert len(waited) == 1
+    assert time.monotonic() - started >= 0.4  # it ran after the other released the lock
+    assert report.imported == 1
 
 
 def test_aggregated_totals_are_a_snapshot(tmp_path, catalogue, listeners):

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     help = (
         "Import listening history from a UTF-8 CSV: columns user,artist,track and either `plays` "
         "(aggregated counts, a snapshot) or `listened_at` (one row per listen) with optional "
-        "ms_played, completed, skipped. Idempotent; unusable rows are reported by line."
+        "ms_played, completed, skipped. Idempotent; unusable rows are reported by line. One import "
+        "runs at a time: a second waits for the first to finish."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +38,12 @@ class Command(BaseCommand):
         ) as bar:
             try:
                 report = listens_import(
-                    path=path, create_missing=options["create_missing"], progress=bar.update
+                    path=path,
+                    create_missing=options["create_missing"],
+                    progress=bar.update,
+                    on_wait=lambda: self.stderr.write(
+                        "another import is running: waiting for it to finish"
+                    ),
                 )
             except ImportFormatError as exc:
                 raise CommandError(str(exc)) from None
