@@ -80,6 +80,15 @@ class Track(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.artist})" if self.artist_id else self.title
 
+    def done_features(self) -> "AudioFeatures | None":
+        """The features of a finished analysis, else None (a re-analysis hides the old ones)."""
+        if self.status != self.Status.DONE:
+            return None
+        try:
+            return self.features
+        except AudioFeatures.DoesNotExist:
+            return None
+
 
 class AudioFeatures(models.Model):
     """The analysis of one track: each named feature in its own column (docs/features.md)."""

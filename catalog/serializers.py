@@ -162,7 +162,7 @@ class TrackDetailSerializer(TrackFields):
 
     @extend_schema_field(AnalysisSerializer)
     def get_analysis(self, track: Track) -> dict:
-        features = _done_features(track)
+        features = track.done_features()
         return {
             "status": track.status,
             "error_code": track.error_code or None,
@@ -172,23 +172,13 @@ class TrackDetailSerializer(TrackFields):
 
     @extend_schema_field(FeaturesSerializer(allow_null=True))
     def get_features(self, track: Track) -> dict | None:
-        features = _done_features(track)
+        features = track.done_features()
         return features_data(features) if features else None
 
     @extend_schema_field(serializers.ListField(child=serializers.FloatField(), allow_null=True))
     def get_vector(self, track: Track) -> list[float] | None:
-        features = _done_features(track)
+        features = track.done_features()
         return [round(v, DECIMALS) for v in features.vector()] if features else None
-
-
-def _done_features(track: Track) -> AudioFeatures | None:
-    """Features are shown only for a finished analysis (a re-analysis hides the old ones)."""
-    if track.status != Track.Status.DONE:
-        return None
-    try:
-        return track.features
-    except AudioFeatures.DoesNotExist:
-        return None
 
 
 class TrackUploadSerializer(serializers.Serializer):

@@ -55,7 +55,7 @@ def for_you(request):
 
 def track_detail(request, pk: int):
     track = get_object_or_404(Track.objects.select_related("artist", "album"), pk=pk)
-    features = _done_features(track)
+    features = track.done_features()
     similar = catalog.similar_tracks(track=track, n=8)
     similar_tracks = catalog.tracks_by_ids([m.track_id for m in similar.matches])
     also = selectors.also_played(track=track, n=8)
@@ -81,15 +81,6 @@ def track_detail(request, pk: int):
             "model_version": also["model_version"],
         },
     )
-
-
-def _done_features(track: Track) -> AudioFeatures | None:
-    if track.status != Track.Status.DONE:
-        return None
-    try:
-        return track.features
-    except AudioFeatures.DoesNotExist:
-        return None
 
 
 def _bars(features: AudioFeatures) -> list[dict]:
