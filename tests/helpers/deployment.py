@@ -3,6 +3,7 @@ test database and a private Redis, with fake external decoders on their PATH."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import psutil
 import requests
 
 from tests.helpers.processes import REPO, free_port, wait_http
+from tests.helpers.processes import manage as run_manage
 from tests.helpers.services import PrivateRedis
 from tests.helpers.worker import service_env, start_worker
 
@@ -73,9 +75,14 @@ class Stack:
         return server
 
     def manage(self, *args: str, timeout: float = 300, **overrides: str):
-        return subprocess.run(
+        return run_manage(*args, env=self.with_env(**overrides), timeout=timeout)
+
+    def spawn(self, *args: str, **overrides: str) -> subprocess.Popen:
+        """Start manage.py without waiting for it (commands that must run at the same moment);
+        `finish()` collects it."""
+        return subprocess.Popen(
             [sys.executable, "manage.py", *args], cwd=REPO, env=self.with_env(**overrides),
-            capture_output=True, text=True, timeout=timeout,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
 
     def send(self, task_name: str, *args) -> None:
@@ -123,6 +130,18 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         return self.peak_mb
+
+
+def finish(process: subprocess.Popen, timeout: float = 300) -> subprocess.CompletedProcess:
+    out, err = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def last_json(result: subprocess.CompletedProcess) -> dict:
+    """The JSON object a `--json` command prints last."""
+    lines = result.stdout.strip().splitlines()
+    assert lines, f"exit {result.returncode}, no JSON: {result.stderr[-2000:]}"
+    return json.loads(lines[-1])
 
 
 def token_for(user) -> dict[str, str]:

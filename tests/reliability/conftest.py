@@ -16,28 +16,36 @@ from tests.helpers.services import PrivateRedis
 
 ARTIFACTS = REPO / "test-artifacts"
 _measurements: dict[str, dict] = {}
-FUZZ_SUMMARY: dict[str, dict] = {}  # operation -> {status code: answers}, from test_fuzz.py
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _write_measurements():
     yield
-    if FUZZ_SUMMARY:
-        _measurements["fuzz_status_codes"] = FUZZ_SUMMARY
     if _measurements:
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "reliability.json").write_text(json.dumps(_measurements, indent=2) + "\n")
 
 
+class Figures:
+    """measure(name=value, ...) records figures; measure.count(group, key) adds one to a tally."""
+
+    def __init__(self, figures: dict):
+        self.figures = figures
+
+    def __call__(self, **values) -> None:
+        self.figures.update(
+            {k: round(v, 3) if isinstance(v, float) else v for k, v in values.items()}
+        )
+
+    def count(self, group: str, key: str) -> None:
+        tally = self.figures.setdefault(group, {})
+        tally[key] = tally.get(key, 0) + 1
+
+
 @pytest.fixture
-def measure(request):
-    """measure(name=value, ...): figures for docs/reliability.md, kept under the test's name."""
-    figures = _measurements.setdefault(request.node.name, {})
-
-    def record(**values) -> None:
-        figures.update({k: round(v, 3) if isinstance(v, float) else v for k, v in values.items()})
-
-    return record
+def measure(request) -> Figures:
+    """Figures for docs/reliability.md, kept under the test's name."""
+    return Figures(_measurements.setdefault(request.node.name, {}))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 active model all the while."""
 
 import itertools
-import json
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ from django.db import connection
 from musicrec import locks
 from recommender.engine import artifact as artifacts
 from recommender.models import ModelVersion
-from tests.helpers.deployment import token_for
+from tests.helpers.deployment import finish, last_json, token_for
 from tests.helpers.processes import REPO
 from tests.helpers.worker import wait_for
 
@@ -35,21 +34,16 @@ def populate(stack, *args: str) -> dict:
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return last_json(result)
 
 
 def retrain(stack, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "retrain", "--json", *args], cwd=REPO, env=stack.env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    return stack.spawn("retrain", "--json", *args)
 
 
 def outcome(process: subprocess.Popen) -> tuple[int, dict]:
-    out, err = process.communicate(timeout=300)
-    lines = out.strip().splitlines()
-    assert lines, f"exit {process.returncode}, no JSON: {err[-2000:]}"
-    return process.returncode, json.loads(lines[-1])
+    result = finish(process)
+    return result.returncode, last_json(result)
 
 
 class Reader(threading.Thread):

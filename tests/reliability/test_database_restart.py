@@ -7,7 +7,6 @@ the app. Clients keep posting listens all the while and retry each batch, with t
 client_event_ids, until it is answered 201; every listen must then be stored exactly once.
 """
 
-import json
 import threading
 import time
 import uuid
@@ -16,6 +15,7 @@ import psycopg
 import pytest
 import requests
 
+from tests.helpers.deployment import last_json
 from tests.helpers.services import PrivateCluster, postgres_bin
 
 pytestmark = [
@@ -94,7 +94,7 @@ def test_requests_fail_fast_while_postgres_restarts_then_recover_with_nothing_do
     assert migrated.returncode == 0, migrated.stderr
     made = stack.manage("shell", "-c", "import json\n" + SETUP, **env)
     assert made.returncode == 0, made.stderr
-    world = json.loads(made.stdout.strip().splitlines()[-1])
+    world = last_json(made)
     server = stack.server(workers=2, **env)
 
     first = requests.post(

@@ -2,9 +2,7 @@
 after the other and at the same moment from separate processes. Row counts and the per-(user,
 track) aggregate must be what one sending makes."""
 
-import json
 import subprocess
-import sys
 import threading
 import uuid
 from pathlib import Path
@@ -18,9 +16,8 @@ from listening.models import ListeningEvent, UserTrackStats
 from musicrec import locks
 from tests.factories import ArtistFactory, TrackFactory, UserFactory
 from tests.helpers import audio
-from tests.helpers.deployment import token_for
+from tests.helpers.deployment import finish, last_json, token_for
 from tests.helpers.listening import assert_aggregate_consistent, stored_aggregate
-from tests.helpers.processes import REPO
 from tests.helpers.worker import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -87,22 +84,11 @@ def test_the_same_listen_batch_twice_and_at_once_is_stored_once(stack, measure):
 
 
 def import_listens(stack, path, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "import_listens", str(path), "--json", *extra], cwd=REPO,
-        env=stack.env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    return stack.manage("import_listens", str(path), "--json", *extra)
 
 
 def start_import(stack, path, *extra) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "import_listens", str(path), "--json", *extra], cwd=REPO,
-        env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
-    out, err = process.communicate(timeout=300)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return stack.spawn("import_listens", str(path), "--json", *extra)
 
 
 def waiting_for_the_import_lock() -> int:
@@ -117,7 +103,7 @@ def waiting_for_the_import_lock() -> int:
 
 def report(result: subprocess.CompletedProcess) -> dict:
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return last_json(result)
 
 
 def history_file(tmp_path, kind: str) -> tuple[Path, int]:
@@ -197,9 +183,7 @@ def test_the_same_analysis_task_sent_twice_analyses_once(stack, tmp_path, measur
     path = audio.write(tmp_path / "twice.flac", signal_, "FLAC")
     imported = stack.manage("import_tracks", str(path), "--json")
     assert imported.returncode == 0, imported.stderr
-    [track_id] = [
-        f["track_id"] for f in json.loads(imported.stdout.strip().splitlines()[-1])["files"]
-    ]
+    [track_id] = [f["track_id"] for f in last_json(imported)["files"]]
     # the upload queued it once; beat's sweep or an operator sends it twice more at once
     stack.send("catalog.analyse_track", track_id)
     stack.send("catalog.analyse_track", track_id)

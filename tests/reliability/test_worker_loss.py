@@ -1,6 +1,5 @@
 """Rows 2 and 3: workers that die in the middle of an analysis."""
 
-import json
 import os
 import signal
 import time
@@ -10,6 +9,7 @@ import pytest
 from catalog.audio import errors
 from catalog.models import AudioFeatures, Track
 from tests.helpers import audio
+from tests.helpers.deployment import last_json
 from tests.helpers.worker import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 def import_tracks(stack, *paths) -> list[int]:
     result = stack.manage("import_tracks", *map(str, paths), "--json")
     assert result.returncode == 0, result.stderr
-    files = json.loads(result.stdout.strip().splitlines()[-1])["files"]
+    files = last_json(result)["files"]
     assert all(f["result"] == "imported" for f in files), files
     return [f["track_id"] for f in files]
 
