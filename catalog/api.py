@@ -29,7 +29,7 @@ from catalog.serializers import (
 )
 from catalog.services import DUPLICATE, IMPORTED, track_import
 from catalog.streaming import file_response
-from musicrec.api import query_n
+from core.api import query_n
 
 SIMILAR_DEFAULT_N = 10
 

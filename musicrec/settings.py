@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "core",
     "accounts",
     "catalog",
     "listening",
@@ -61,8 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "musicrec.middleware.ContentLengthRequiredMiddleware",
-    "musicrec.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.ContentLengthRequiredMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -262,7 +263,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "musicrec.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -273,7 +274,7 @@ REST_FRAMEWORK = {
         "anon": env_str("MUSICREC_THROTTLE_ANON", "600/minute"),
         "user": env_str("MUSICREC_THROTTLE_USER", "3000/minute"),
     },
-    "EXCEPTION_HANDLER": "musicrec.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "NUM_PROXIES": env_int("MUSICREC_NUM_PROXIES", 0),
 }
 

@@ -6,9 +6,9 @@ from rest_framework.authtoken.views import obtain_auth_token
 from accounts.urls import urlpatterns as account_pages
 from catalog.urls import api_urlpatterns as catalog_api
 from catalog.urls import urlpatterns as catalog_pages
+from core.health import health
 from listening.urls import api_urlpatterns as listening_api
 from listening.urls import urlpatterns as listening_pages
-from musicrec.health import health
 from recommender.urls import api_urlpatterns as recommender_api
 from recommender.urls import urlpatterns as recommender_pages
 

@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from musicrec import locks
+from core import locks
+from core.queue import send
 from musicrec.celery import app
-from musicrec.queue import send
 from recommender.models import ModelVersion, TrainingDefaults
 from recommender.services import NothingToLearn, RetrainBusy, model_train, version_activate
 

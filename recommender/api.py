@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Track
-from musicrec import locks
-from musicrec.api import query_int, query_n
+from core import locks
+from core.api import query_int, query_n
+from core.queue import send
 from musicrec.celery import app
-from musicrec.queue import send
 from recommender import selectors
 from recommender.models import ModelVersion
 from recommender.serializers import (

@@ -83,7 +83,7 @@ def _fresh_similarity_index():
 
 @pytest.fixture(autouse=True)
 def _broker_backoff_reset():
-    from musicrec.queue import reset_backoff
+    from core.queue import reset_backoff
 
     reset_backoff()
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from catalog.audio import EXTRACTOR_VERSION, Features, analyse_file, errors
 from catalog.audio.errors import AudioError
 from catalog.models import AudioFeatures, Track
-from musicrec import locks
-from musicrec.queue import enqueue_on_commit, send
+from core import locks
+from core.queue import enqueue_on_commit, send
 
 logger = logging.getLogger(__name__)
 

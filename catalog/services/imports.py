@@ -20,7 +20,7 @@ from catalog.audio.errors import AudioError
 from catalog.audio.probe import AudioHeader, probe
 from catalog.models import Album, Artist, Track
 from catalog.text import clean_name, name_key, title_from_filename
-from musicrec.queue import enqueue_on_commit
+from core.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import Track
 from catalog.services import track_metadata_only
 from catalog.text import clean_name, name_key
+from core import locks
 from listening.models import ImportBatch, ListeningEvent, UserTrackStats
 from listening.services.listens import CLOCK_SKEW, EARLIEST
 from listening.services.stats import (
@@ -40,7 +41,6 @@ from listening.services.stats import (
     stats_add,
     stats_recompute,
 )
-from musicrec import locks
 
 BATCH_ROWS = 5000
 # An import at least this large refreshes the planner's statistics of the listening tables.
@@ -124,7 +124,7 @@ def listens_import(
     (`no_audio`). `progress` is called with the number of bytes read since the last call.
     Raises ImportFormatError when the header is unusable (nothing is imported then).
 
-    One import runs at a time (musicrec.locks): a second waits for the first, calling `on_wait`
+    One import runs at a time (core.locks): a second waits for the first, calling `on_wait`
     once. Two imports of overlapping files at the same moment would otherwise both see a total
     as new and insert it twice, or both create the same missing user or track.
     """

@@ -1,6 +1,6 @@
 """model_train: rebuild the matrix, train, evaluate, save a version, and activate it if it passes.
 
-One retrain runs at a time (musicrec.locks: a PostgreSQL advisory lock, or a lock file on the
+One retrain runs at a time (core.locks: a PostgreSQL advisory lock, or a lock file on the
 SQLite demo); a second one raises RetrainBusy at once. A retrain killed midway leaves its version
 `training` with no lock held: the next retrain marks it failed.
 """
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from musicrec import locks
+from core import locks
 from recommender.engine import artifact as artifacts
 from recommender.engine.evaluation import popularity_scores
 from recommender.engine.pipeline import Evaluation, evaluate, matrix_for, tune

@@ -10,7 +10,7 @@ from catalog.models import AudioFeatures, Track
 from catalog.services import MAX_ATTEMPTS, track_analyse, tracks_reanalyse, tracks_requeue_stuck
 from catalog.services.analysis import ANALYSED, FAILED, SKIPPED
 from catalog.tasks import analyse_track
-from musicrec import locks
+from core import locks
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import Track
+from core import locks
 from listening.models import ImportBatch, ListeningEvent, UserTrackStats
 from listening.services import listens_import
-from musicrec import locks
 from tests.factories import ArtistFactory, TrackFactory, UserFactory
 from tests.helpers.listening import assert_aggregate_consistent
 

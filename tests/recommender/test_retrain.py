@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from musicrec import locks
+from core import locks
 from recommender import serving
 from recommender.engine import artifact as artifacts
 from recommender.models import ModelVersion, TrainingDefaults

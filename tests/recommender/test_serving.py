@@ -224,7 +224,7 @@ def test_active_model_is_404_before_the_first(client, db):
 
 
 def test_retrain_through_the_api_inline(client, world, lock_held_elsewhere):
-    from musicrec import locks
+    from core import locks
 
     client.force_login(StaffFactory())
     response = client.post("/api/retrain/")

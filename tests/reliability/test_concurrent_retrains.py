@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 
-from musicrec import locks
+from core import locks
 from recommender.engine import artifact as artifacts
 from recommender.models import ModelVersion
 from tests.helpers.deployment import finish, last_json, token_for

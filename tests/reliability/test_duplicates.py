@@ -12,8 +12,8 @@ import requests
 from django.db import connection
 
 from catalog.models import AudioFeatures, Track
+from core import locks
 from listening.models import ListeningEvent, UserTrackStats
-from musicrec import locks
 from tests.factories import ArtistFactory, TrackFactory, UserFactory
 from tests.helpers import audio
 from tests.helpers.deployment import finish, last_json, token_for

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import Track
 from catalog.services import track_analyse, tracks_reanalyse
+from core.progress import progress
 from musicrec.celery import app
-from musicrec.progress import progress
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import Track
 from catalog.services import IMPORTED, track_import
-from musicrec.progress import progress
+from core.progress import progress
 
 
 class Command(BaseCommand):

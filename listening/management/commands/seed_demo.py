@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from catalog.models import Track
 from catalog.services import DUPLICATE, IMPORTED, track_import, track_metadata_only
+from core.progress import progress
 from listening.demo.synth import SR, STYLE_BY_NAME, render
 from listening.demo.world import plan_catalogue, plan_listening, plan_users, top_share
 from listening.models import ListeningEvent
 from listening.services import MAX_BATCH, ListenInput, feedback_set, listens_record
-from musicrec.progress import progress
 
 
 class Command(BaseCommand):
