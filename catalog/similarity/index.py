@@ -97,7 +97,7 @@ class SimilarityIndex:
                 continue
             per_artist[artist] = per_artist.get(artist, 0) + 1
             seen_names.add(name)
-            similarity = float(np.clip((1.0 + scores[candidate]) / 2.0, 0.0, 1.0))
+            similarity = float(_to_unit(scores[candidate]))
             matches.append(
                 Match(int(self.track_ids[candidate]), similarity, self.reasons(row, candidate))
             )
@@ -116,7 +116,7 @@ class SimilarityIndex:
         for candidate in _ranked(scores, want=n + 1):
             if candidate == position:
                 continue
-            similarity = float(np.clip((1.0 + scores[candidate]) / 2.0, 0.0, 1.0))
+            similarity = float(_to_unit(scores[candidate]))
             out.append(ArtistMatch(int(artist_ids[candidate]), similarity))
             if len(out) == n:
                 break
@@ -133,7 +133,7 @@ class SimilarityIndex:
         seed_rows = [self.row_of[s] for s in seeds]
         scores = self.unit[[row for _, row in rows]] @ self.unit[seed_rows].T
         best = scores.argmax(axis=1)
-        similarity = np.clip((1.0 + scores[np.arange(len(rows)), best]) / 2.0, 0.0, 1.0)
+        similarity = _to_unit(scores[np.arange(len(rows)), best])
         return {
             track_id: (value, seeds[b])
             for (track_id, _), value, b in zip(
@@ -168,7 +168,7 @@ class SimilarityIndex:
         top = np.argpartition(best, len(best) - count)[len(best) - count :]
         top = top[np.argsort(-best[top], kind="stable")]
         seed_of = scores[:, top].argmax(axis=0)
-        similarity = np.clip((1.0 + best[top]) / 2.0, 0.0, 1.0)
+        similarity = _to_unit(best[top])
         return [
             (int(self.track_ids[row]), value, seeds[s])
             for row, value, s in zip(rows[top].tolist(), similarity.tolist(), seed_of.tolist(),
@@ -311,9 +311,9 @@ def _standardise_flags(flags: np.ndarray) -> np.ndarray:
     return np.where(spread > 1e-9, (flags - share) / np.maximum(spread, 1e-9), 0.0)
 
 
-def _to_unit(cosine: float) -> float:
-    """Cosine in [-1, 1] to similarity in [0, 1]."""
-    return float(np.clip((1.0 + cosine) / 2.0, 0.0, 1.0))
+def _to_unit(cosine: np.ndarray | float) -> np.ndarray:
+    """Cosine in [-1, 1] to similarity in [0, 1], elementwise (the one place of this formula)."""
+    return np.clip((1.0 + np.asarray(cosine)) / 2.0, 0.0, 1.0)
 
 
 def _octave_distance(a: float, b: float) -> float:
