@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Track
 from listening.models import ListeningEvent
+from listening.services.sql import adapt_time, values_execute
 from listening.services.stats import Contribution, stats_add, stats_recompute
+from listening.services.validation import listen_problems
 
 MAX_BATCH = 1000
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-# A client's clock may run a little ahead of ours; more than this is "in the future".
-CLOCK_SKEW = timedelta(minutes=5)
-CHUNK = 1000
 EVENTS_TABLE = ListeningEvent._meta.db_table
 
 
@@ -49,10 +47,10 @@ def listens_record(*, user, listens: list[ListenInput], source: str) -> RecordRe
     """Store a batch of 1 to 1000 listens for `user`, all or nothing.
 
     Every item is validated first (unknown track, `listened_at` in the future or before 2000,
-    negative `ms_played`, completed and skipped both true); one bad item raises ListenBatchError
-    and nothing is stored. A `client_event_id` already stored for this user, or repeated inside
-    the batch, is a duplicate: counted, not stored again. Events and the per-(user, track)
-    aggregate are written in one transaction. Safe to retry.
+    `ms_played` negative or above 2^31-1, completed and skipped both true); one bad item raises
+    ListenBatchError and nothing is stored. A `client_event_id` already stored for this user, or
+    repeated inside the batch, is a duplicate: counted, not stored again. Events and the
+    per-(user, track) aggregate are written in one transaction. Safe to retry.
     """
     if not 1 <= len(listens) <= MAX_BATCH:
         raise ValidationError(f"send between 1 and {MAX_BATCH} listens at a time")
@@ -106,18 +104,18 @@ def _validate(listens: list[ListenInput], now: datetime) -> None:
     )
     errors: list[dict[str, list[str]]] = []
     for item in listens:
-        problems: dict[str, list[str]] = {}
+        problems = {
+            name: [message]
+            for name, message in listen_problems(
+                listened_at=item.listened_at,
+                ms_played=item.ms_played,
+                completed=item.completed,
+                skipped=item.skipped,
+                now=now,
+            ).items()
+        }
         if item.track_id not in known:
-            problems["track_id"] = [f"no track with id {item.track_id}"]
-        if item.listened_at is not None:
-            if item.listened_at > now + CLOCK_SKEW:
-                problems["listened_at"] = ["is in the future"]
-            elif item.listened_at < EARLIEST:
-                problems["listened_at"] = ["is before 2000-01-01"]
-        if item.ms_played is not None and item.ms_played < 0:
-            problems["ms_played"] = ["must not be negative"]
-        if item.completed and item.skipped:
-            problems["skipped"] = ["a listen cannot be both completed and skipped"]
+            problems = {"track_id": [f"no track with id {item.track_id}"], **problems}
         errors.append(problems)
     if any(errors):
         raise ListenBatchError(errors)
@@ -125,16 +123,15 @@ def _validate(listens: list[ListenInput], now: datetime) -> None:
 
 def _insert(user_id: int, items: list[ListenInput], source: str, now: datetime):
     """Insert, skipping client ids the user already has; return the items actually stored."""
-    adapt = connection.ops.adapt_datetimefield_value
-    stored: list[ListenInput] = []
-    for start in range(0, len(items), CHUNK):
-        chunk = items[start : start + CHUNK]
-        params: list = []
-        for item in chunk:
-            params += [
+    returned = values_execute(
+        statement=f"INSERT INTO {EVENTS_TABLE} (user_id, track_id, listened_at, ms_played,"
+        " completed, skipped, play_count, source, client_event_id, excluded, created_at)"
+        " VALUES {values} ON CONFLICT DO NOTHING RETURNING client_event_id",
+        rows=[
+            (
                 user_id,
                 item.track_id,
-                adapt(item.listened_at or now),
+                adapt_time(item.listened_at or now),
                 item.ms_played,
                 item.completed,
                 item.skipped,
@@ -142,25 +139,14 @@ def _insert(user_id: int, items: list[ListenInput], source: str, now: datetime):
                 source,
                 item.client_event_id,
                 False,
-                adapt(now),
-            ]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {EVENTS_TABLE} (user_id, track_id, listened_at, ms_played, completed,
-                                            skipped, play_count, source, client_event_id,
-                                            excluded, created_at)
-                VALUES {values}
-                ON CONFLICT DO NOTHING
-                RETURNING client_event_id
-                """,
-                params,
+                adapt_time(now),
             )
-            inserted_ids = {row[0] for row in cursor.fetchall()}
-        stored += [
-            item
-            for item in chunk
-            if item.client_event_id is None or item.client_event_id in inserted_ids
-        ]
-    return stored
+            for item in items
+        ],
+    )
+    inserted_ids = {row[0] for row in returned}
+    return [
+        item
+        for item in items
+        if item.client_event_id is None or item.client_event_id in inserted_ids
+    ]

@@ -1,8 +1,11 @@
 """The per-(user, track) aggregate, kept in step with the events inside the caller's transaction.
 
-New events add to it (one INSERT ... ON CONFLICT DO UPDATE per chunk, increments); exclusions and
-replaced import totals recompute just their pairs from the events; `stats_rebuild` recomputes
-everything. Each event counts `play_count` plays: completed, skipped, or else partial.
+New events add to it (increments, INSERT ... ON CONFLICT DO UPDATE); exclusions and replaced
+import totals recompute just their pairs from the events; `stats_rebuild` recomputes everything.
+
+How events count is written once, in PAIR_TOTALS_SQL: each event counts `play_count` plays,
+completed if `completed`, a skip if `skipped`, else partial. Every path (increments, recompute,
+rebuild, the import's COPY statement, and the tests' recomputation) aggregates through it.
 """
 
 from __future__ import annotations
@@ -12,18 +15,40 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Max, Min, Q, Sum, When
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from listening.models import ListeningEvent, UserTrackStats
+from listening.services.sql import adapt_time, as_datetime, copy_staged, values_execute
 
 CHUNK = 1000
-# Above this many pairs (PostgreSQL), increments go through COPY into a temporary table: one
-# multi-row VALUES statement with thousands of placeholders is slow for the driver to build.
+# Above this many contributions (PostgreSQL), increments go through COPY into a temporary table:
+# one multi-row VALUES statement with thousands of placeholders is slow for the driver to build.
 COPY_ABOVE = 200
 STATS_TABLE = UserTrackStats._meta.db_table
 EVENTS_TABLE = ListeningEvent._meta.db_table
-DELTA_TABLE = "musicrec_stats_delta"
+CONTRIBUTIONS_TABLE = "musicrec_stats_contributions"
+# The columns every source of events has for PAIR_TOTALS_SQL, and their PostgreSQL types.
+EVENT_COLUMNS = "user_id, track_id, listened_at, ms_played, completed, skipped, play_count"
+_EVENT_TYPES = ("bigint", "bigint", "timestamptz", "integer", "boolean", "boolean", "integer")
+
+# The counting rule, per (user_id, track_id) group of events.
+PAIR_TOTALS_SQL = """
+    user_id, track_id,
+    SUM(CASE WHEN completed THEN play_count ELSE 0 END) AS completed,
+    SUM(CASE WHEN completed OR skipped THEN 0 ELSE play_count END) AS partial,
+    SUM(CASE WHEN skipped THEN play_count ELSE 0 END) AS skips,
+    SUM(COALESCE(ms_played, 0)) AS ms,
+    MIN(listened_at) AS first,
+    MAX(listened_at) AS last
+"""
+_AGGREGATE_FIELDS = (
+    "completed_plays",
+    "partial_plays",
+    "skips",
+    "ms_played",
+    "first_listened_at",
+    "last_listened_at",
+)
 
 
 @dataclass(frozen=True)
@@ -45,31 +70,28 @@ def stats_add(contributions: Iterable[Contribution]) -> int:
     Call inside the transaction that stored the events. Pairs are written in key order, so two
     concurrent writers lock rows in the same order and cannot deadlock.
     """
-    totals: dict[tuple[int, int], list] = {}
-    for c in contributions:
-        if c.play_count <= 0:
-            continue
-        key = (c.user_id, c.track_id)
-        row = totals.get(key)
-        if row is None:
-            row = totals[key] = [0, 0, 0, 0, c.listened_at, c.listened_at]
-        if c.completed:
-            row[0] += c.play_count
-        elif c.skipped:
-            row[2] += c.play_count
-        else:
-            row[1] += c.play_count
-        row[3] += c.ms_played or 0
-        row[4] = min(row[4], c.listened_at)
-        row[5] = max(row[5], c.listened_at)
-    keys = sorted(totals)
+    rows = [
+        (c.user_id, c.track_id, adapt_time(c.listened_at), c.ms_played, c.completed, c.skipped,
+         c.play_count)
+        for c in contributions
+        if c.play_count > 0
+    ]  # fmt: skip
+    if not rows:
+        return 0
     with transaction.atomic():
-        if connection.vendor == "postgresql" and len(keys) > COPY_ABOVE:
-            _upsert_increments_copy([(key, totals[key]) for key in keys])
+        if connection.vendor == "postgresql" and len(rows) > COPY_ABOVE:
+            names = EVENT_COLUMNS.split(", ")
+            columns = ", ".join(f"{n} {t}" for n, t in zip(names, _EVENT_TYPES, strict=True))
+            with copy_staged(table=CONTRIBUTIONS_TABLE, columns=columns, data=rows) as cursor:
+                cursor.execute(increments_upsert_sql(CONTRIBUTIONS_TABLE))
         else:
-            for start in range(0, len(keys), CHUNK):
-                _upsert_increments([(key, totals[key]) for key in keys[start : start + CHUNK]])
-    return len(keys)
+            values_execute(
+                statement=f"WITH contributions ({EVENT_COLUMNS}) AS (VALUES {{values}}) "
+                + increments_upsert_sql("contributions"),
+                rows=rows,
+                casts=_EVENT_TYPES,
+            )
+    return len({(row[0], row[1]) for row in rows})
 
 
 def stats_recompute(pairs: Iterable[tuple[int, int]]) -> None:
@@ -79,71 +101,65 @@ def stats_recompute(pairs: Iterable[tuple[int, int]]) -> None:
         _recompute_chunk(wanted[start : start + CHUNK])
 
 
-# How events count, in SQL (the same rule as stats_add): per (user_id, track_id) group.
-PAIR_TOTALS_SQL = """
-    user_id, track_id,
-    SUM(CASE WHEN completed THEN play_count ELSE 0 END) AS completed,
-    SUM(CASE WHEN completed OR skipped THEN 0 ELSE play_count END) AS partial,
-    SUM(CASE WHEN skipped THEN play_count ELSE 0 END) AS skips,
-    SUM(COALESCE(ms_played, 0)) AS ms,
-    MIN(listened_at) AS first,
-    MAX(listened_at) AS last
-"""
-
-
 @transaction.atomic
 def stats_rebuild() -> int:
     """Recompute the whole aggregate from the events. Returns the number of pairs."""
     UserTrackStats.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            INSERT INTO {STATS_TABLE} (user_id, track_id, completed_plays, partial_plays, skips,
-                                       ms_played, first_listened_at, last_listened_at)
-            SELECT {PAIR_TOTALS_SQL}
-            FROM {EVENTS_TABLE}
-            WHERE NOT excluded AND play_count > 0
-            GROUP BY user_id, track_id
-            """
+            f"INSERT INTO {STATS_TABLE} (user_id, track_id, {', '.join(_AGGREGATE_FIELDS)}) "
+            + _totals_select(EVENTS_TABLE, "NOT excluded")
         )
     return UserTrackStats.objects.count()
 
 
 def increments_upsert_sql(source: str) -> str:
-    """PostgreSQL: add the rows of `source` (columns user_id, track_id, completed, partial,
-    skips, ms, first, last) to the aggregate, in key order (no deadlocks between writers)."""
+    """Add the events in `source` (a table or CTE with EVENT_COLUMNS) to the aggregate, pair by
+    pair in key order (no deadlocks between writers)."""
+    earliest, latest = (
+        ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    )
+    increments = ",\n".join(
+        f"{name} = s.{name} + excluded.{name}" for name in _AGGREGATE_FIELDS[:4]
+    )
     return f"""
-        INSERT INTO {STATS_TABLE} AS s (user_id, track_id, completed_plays, partial_plays,
-                                        skips, ms_played, first_listened_at, last_listened_at)
-        SELECT user_id, track_id, completed, partial, skips, ms, first, last
-        FROM {source} ORDER BY user_id, track_id
+        INSERT INTO {STATS_TABLE} AS s (user_id, track_id, {", ".join(_AGGREGATE_FIELDS)})
+        {_totals_select(source)}
         ON CONFLICT (user_id, track_id) DO UPDATE SET
-        {_SET_INCREMENTS.format(earliest="LEAST", latest="GREATEST")}
+        {increments},
+        first_listened_at = {earliest}(s.first_listened_at, excluded.first_listened_at),
+        last_listened_at = {latest}(s.last_listened_at, excluded.last_listened_at)
     """
 
 
 def aggregate_from_events(events) -> dict[tuple[int, int], dict]:
-    """The aggregate the events imply, computed by the database (used by recompute and tests)."""
-    counted = events.filter(excluded=False, play_count__gt=0)
-    rows = counted.values("user_id", "track_id").annotate(
-        completed_plays=Sum(
-            Case(When(completed=True, then="play_count"), default=0, output_field=IntegerField())
-        ),
-        partial_plays=Sum(
-            Case(
-                When(Q(completed=False) & Q(skipped=False), then="play_count"),
-                default=0,
-                output_field=IntegerField(),
-            )
-        ),
-        skips=Sum(
-            Case(When(skipped=True, then="play_count"), default=0, output_field=IntegerField())
-        ),
-        ms_played=Sum(Coalesce("ms_played", 0)),
-        first_listened_at=Min("listened_at"),
-        last_listened_at=Max("listened_at"),
+    """The aggregate a queryset of events implies, computed by the database with the counting
+    rule (used by recompute and by the tests that check the stored aggregate)."""
+    sql, params = (
+        events.order_by().values(*EVENT_COLUMNS.split(", "), "excluded").query.sql_with_params()
     )
-    return {(r.pop("user_id"), r.pop("track_id")): r for r in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(_totals_select(f"({sql}) AS events", "NOT excluded"), params)
+        found = cursor.fetchall()
+    return {
+        (user_id, track_id): {
+            "completed_plays": completed,
+            "partial_plays": partial,
+            "skips": skips,
+            "ms_played": ms,
+            "first_listened_at": as_datetime(first),
+            "last_listened_at": as_datetime(last),
+        }
+        for user_id, track_id, completed, partial, skips, ms, first, last in found
+    }
+
+
+def _totals_select(source: str, condition: str = "TRUE") -> str:
+    # The WHERE is needed on SQLite too: an upsert's SELECT without one is ambiguous there.
+    return (
+        f"SELECT {PAIR_TOTALS_SQL} FROM {source} WHERE play_count > 0 AND {condition} "
+        "GROUP BY user_id, track_id ORDER BY user_id, track_id"
+    )
 
 
 def _recompute_chunk(pairs: list[tuple[int, int]]) -> None:
@@ -161,66 +177,10 @@ def _recompute_chunk(pairs: list[tuple[int, int]]) -> None:
             keep,
             update_conflicts=True,
             unique_fields=["user", "track"],
-            update_fields=[
-                "completed_plays",
-                "partial_plays",
-                "skips",
-                "ms_played",
-                "first_listened_at",
-                "last_listened_at",
-            ],
+            update_fields=list(_AGGREGATE_FIELDS),
         )
     if gone:
         condition = Q()
         for user_id, track_id in gone:
             condition |= Q(user_id=user_id, track_id=track_id)
         UserTrackStats.objects.filter(condition).delete()
-
-
-_SET_INCREMENTS = """
-    completed_plays = s.completed_plays + excluded.completed_plays,
-    partial_plays = s.partial_plays + excluded.partial_plays,
-    skips = s.skips + excluded.skips,
-    ms_played = s.ms_played + excluded.ms_played,
-    first_listened_at = {earliest}(s.first_listened_at, excluded.first_listened_at),
-    last_listened_at = {latest}(s.last_listened_at, excluded.last_listened_at)
-"""
-
-
-def _upsert_increments_copy(rows: list[tuple[tuple[int, int], list]]) -> None:
-    """PostgreSQL, many pairs: COPY the increments into a session temporary table (emptied at
-    commit), then one INSERT ... SELECT ... ON CONFLICT in key order."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {DELTA_TABLE} (user_id bigint, track_id bigint,"
-            " completed int, partial int, skips int, ms bigint, first timestamptz,"
-            " last timestamptz) ON COMMIT DELETE ROWS"
-        )
-        with cursor.cursor.copy(f"COPY {DELTA_TABLE} FROM STDIN") as copy:
-            for (user_id, track_id), (completed, partial, skips, ms, first, last) in rows:
-                copy.write_row((user_id, track_id, completed, partial, skips, ms, first, last))
-        cursor.execute(increments_upsert_sql(DELTA_TABLE))
-        cursor.execute(f"TRUNCATE {DELTA_TABLE}")
-
-
-def _upsert_increments(rows: list[tuple[tuple[int, int], list]]) -> None:
-    earliest, latest = (
-        ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    params: list = []
-    for (user_id, track_id), (completed, partial, skips, ms, first, last) in rows:
-        params += [user_id, track_id, completed, partial, skips, ms, adapt(first), adapt(last)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {STATS_TABLE} AS s (user_id, track_id, completed_plays, partial_plays,
-                                            skips, ms_played, first_listened_at,
-                                            last_listened_at)
-            VALUES {values}
-            ON CONFLICT (user_id, track_id) DO UPDATE SET
-            {_SET_INCREMENTS.format(earliest=earliest, latest=latest)}
-            """,
-            params,
-        )

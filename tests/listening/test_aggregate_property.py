@@ -109,3 +109,23 @@ def apply(op, users, tracks):
             event_id, user_id = ids[index % len(ids)]
             user = next(u for u in users if u.pk == user_id)
             listen_set_excluded(user=user, event_id=event_id, excluded=excluded)
+
+
+@pytest.mark.django_db
+def test_the_counting_rule_written_once_counts_each_outcome():
+    # PAIR_TOTALS_SQL is the only statement of the rule: check it against hand-counted values
+    user, track = UserFactory(), TrackFactory()
+
+    def event(**fields):
+        return ListeningEvent(user=user, track=track, source="api", listened_at=BASE, **fields)
+
+    ListeningEvent.objects.bulk_create([
+        event(completed=True, play_count=3, ms_played=1000),
+        event(skipped=True, play_count=2, ms_played=10),
+        event(play_count=4),  # neither: partial
+        event(completed=True, excluded=True),  # left out of taste
+        event(skipped=True, play_count=0),  # counts nothing
+    ])  # fmt: skip
+    found = aggregate_from_events(ListeningEvent.objects.all())[(user.pk, track.pk)]
+    assert (found["completed_plays"], found["partial_plays"], found["skips"]) == (3, 4, 2)
+    assert found["ms_played"] == 1010

@@ -1,0 +1,72 @@
+"""The two bulk-write shapes every listening writer uses: multi-row VALUES and COPY via a
+temporary table. Table and column names come from the callers (model metadata), never input."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+# Rows per multi-row statement: well inside SQLite's 32,766 placeholders at 11 columns.
+VALUES_ROWS = 1000
+
+
+def values_execute(
+    *, statement: str, rows: Sequence[Sequence], casts: Sequence[str] | None = None
+) -> list[tuple]:
+    """Run `statement` once per VALUES_ROWS rows, with `{values}` in it replaced by the rows as
+    a multi-row VALUES list; returns what the statements return (RETURNING), in order.
+
+    `casts` (PostgreSQL only) gives each column a type, e.g. "integer": a column that is NULL in
+    every row of a VALUES list would otherwise be text.
+    """
+    if not rows:
+        return []
+    width = len(rows[0])
+    if casts and connection.vendor == "postgresql":
+        row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    else:
+        row_sql = "(" + ", ".join(["%s"] * width) + ")"
+    returned: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), VALUES_ROWS):
+            chunk = rows[start : start + VALUES_ROWS]
+            params = [value for row in chunk for value in row]
+            cursor.execute(statement.format(values=", ".join([row_sql] * len(chunk))), params)
+            if cursor.description is not None:
+                returned += cursor.fetchall()
+    return returned
+
+
+@contextlib.contextmanager
+def copy_staged(*, table: str, columns: str, data: str | Iterable[Sequence]) -> Iterator:
+    """PostgreSQL: COPY `data` (COPY text, or rows) into the session temporary table `table`
+    (created on first use with `columns`, emptied at commit) and yield a cursor to read it with;
+    the table is emptied again afterwards. Call inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns}) ON COMMIT DELETE ROWS")
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            if isinstance(data, str):
+                copy.write(data)
+            else:
+                for row in data:
+                    copy.write_row(row)
+        yield cursor
+        cursor.execute(f"TRUNCATE {table}")
+
+
+def as_datetime(value) -> datetime:
+    """A timestamp as the database returns it from raw SQL: a datetime on PostgreSQL, text on
+    SQLite (naive UTC)."""
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def adapt_time(value: datetime):
+    """A datetime as a raw-SQL parameter for this database."""
+    return connection.ops.adapt_datetimefield_value(value)
