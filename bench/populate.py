@@ -79,10 +79,8 @@ def catalogue(users: int, tracks: int, seed: int) -> dict:
     moods = rng.random((tracks, 4)) < [0.35, 0.3, 0.3, 0.3]
     copy_rows(
         AudioFeatures._meta.db_table,
-        ["track_id", "extractor_version", "mfcc_1", "mfcc_2", "mfcc_3", "mfcc_4", "mfcc_5",
-         "tempo", "beat_strength", "energy", "loudness", "spectral_centroid", "spectral_rolloff",
-         "spectral_bandwidth", "happy", "sad", "energetic", "calm", "key", "mode", "arousal",
-         "valence", "computed_at", "updated_at"],
+        ["track_id", "extractor_version", *AudioFeatures.VECTOR_FIELDS, "key", "mode",
+         "arousal", "valence", "computed_at", "updated_at"],
         ((int(track_ids[i]), "bench", *map(float, mfcc[i]), float(rng.uniform(60, 200)),
           float(rng.uniform(0, 1)), float(rng.uniform(0, 1)), float(rng.uniform(-40, -5)),
           float(rng.uniform(500, 5000)), float(rng.uniform(0, 1)), float(rng.uniform(0, 0.6)),

@@ -14,6 +14,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from catalog.audio.errors import DESCRIPTIONS
+from catalog.audio.names import (
+    DYNAMICS_NAMES,
+    MFCC_NAMES,
+    MOOD_NAMES,
+    RHYTHM_NAMES,
+    SPECTRUM_NAMES,
+)
 from catalog.models import Album, Artist, AudioFeatures, Track
 from catalog.services import (
     IMPORTED,
@@ -72,11 +79,11 @@ class AudioFeaturesInline(admin.StackedInline):
     max_num = 0
     fields = [
         ("extractor_version", "computed_at"),
-        ("mfcc_1", "mfcc_2", "mfcc_3", "mfcc_4", "mfcc_5"),
-        ("tempo", "beat_strength"),
-        ("energy", "loudness"),
-        ("spectral_centroid", "spectral_rolloff", "spectral_bandwidth"),
-        ("happy", "sad", "energetic", "calm"),
+        MFCC_NAMES,
+        RHYTHM_NAMES,
+        DYNAMICS_NAMES,
+        SPECTRUM_NAMES,
+        MOOD_NAMES,
         ("key", "mode", "arousal", "valence"),
     ]
     readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]

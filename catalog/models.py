@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.audio.names import FEATURE_NAMES, MFCC_NAMES, MOOD_NAMES
+
 
 class Artist(models.Model):
     name = models.CharField(max_length=255)
@@ -121,13 +123,9 @@ class AudioFeatures(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    VECTOR_FIELDS = (
-        "mfcc_1", "mfcc_2", "mfcc_3", "mfcc_4", "mfcc_5",
-        "tempo", "beat_strength", "energy", "loudness",
-        "spectral_centroid", "spectral_rolloff", "spectral_bandwidth",
-        "happy", "sad", "energetic", "calm",
-    )  # fmt: skip
-    MOODS = ("happy", "sad", "energetic", "calm")
+    # the columns above, named once in catalog/audio/names.py (a test checks they exist)
+    VECTOR_FIELDS = FEATURE_NAMES
+    MOODS = MOOD_NAMES
 
     class Meta:
         verbose_name_plural = "audio features"
@@ -146,9 +144,9 @@ class AudioFeatures(models.Model):
         return f"features of track {self.track_id}"
 
     def vector(self) -> list[float]:
-        """The 16-vector in the order of the seed notes (moods as 1.0 / 0.0)."""
+        """The 16 numbers in the order of `FEATURE_NAMES` (moods as 1.0 / 0.0)."""
         return [float(getattr(self, name)) for name in self.VECTOR_FIELDS]
 
     @property
     def mfcc(self) -> list[float]:
-        return [self.mfcc_1, self.mfcc_2, self.mfcc_3, self.mfcc_4, self.mfcc_5]
+        return [getattr(self, name) for name in MFCC_NAMES]

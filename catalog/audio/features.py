@@ -1,4 +1,4 @@
-"""The 16-number description of a track (docs/features.md defines each value).
+"""The 16-number description of a track (docs/features.md defines each value; names.py names them).
 
 One short-time Fourier transform per segment of audio feeds every spectral feature; segments keep
 memory flat for long files. Frames line up exactly as a single centred STFT of the whole signal.
@@ -12,12 +12,12 @@ import librosa
 import numpy as np
 
 from catalog.audio.moods import Moods, key_and_mode, moods_from
+from catalog.audio.names import FEATURE_NAMES, MFCC_NAMES, MOOD_NAMES, N_MFCC
 
 SAMPLE_RATE = 22_050
 N_FFT = 2048
 HOP = 512
 N_MELS = 128
-N_MFCC = 5
 SEGMENT_FRAMES = 2048  # about 47 s of audio per STFT
 ROLL_PERCENT = 0.85
 # Frames quieter than this (dBFS) do not count towards the spectral means: silence has no colour.
@@ -31,7 +31,7 @@ MIN_BEATS_TO_REFINE = 8
 
 @dataclass(frozen=True)
 class Features:
-    mfcc: tuple[float, float, float, float, float]
+    mfcc: tuple[float, ...]  # N_MFCC values
     tempo: float
     beat_strength: float
     energy: float
@@ -45,22 +45,16 @@ class Features:
     moods: Moods
     duration_s: float = 0.0  # of the decoded audio; not part of the vector
 
+    def columns(self) -> dict[str, float | bool]:
+        """The 16 values by name, in the order of `FEATURE_NAMES` (moods as booleans)."""
+        values: dict[str, float | bool] = dict(zip(MFCC_NAMES, self.mfcc, strict=True))
+        for name in FEATURE_NAMES[len(MFCC_NAMES) :]:
+            values[name] = getattr(self.moods, name) if name in MOOD_NAMES else getattr(self, name)
+        return values
+
     def vector(self) -> list[float]:
-        """The 16 numbers in the order of the seed notes."""
-        return [
-            *self.mfcc,
-            self.tempo,
-            self.beat_strength,
-            self.energy,
-            self.loudness,
-            self.spectral_centroid,
-            self.spectral_rolloff,
-            self.spectral_bandwidth,
-            float(self.moods.happy),
-            float(self.moods.sad),
-            float(self.moods.energetic),
-            float(self.moods.calm),
-        ]
+        """The 16 numbers in the order of `FEATURE_NAMES` (moods as 1.0 / 0.0)."""
+        return [float(value) for value in self.columns().values()]
 
 
 @dataclass

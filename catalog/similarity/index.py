@@ -1,11 +1,6 @@
-"""An in-memory "similar sounding" index over the catalogue's feature vectors. numpy only.
+"""The in-memory "similar sounding" index: ranked lists, near-duplicates, reasons. numpy only.
 
-Raw features differ by orders of magnitude (centroid in thousands of Hz, rolloff in 0..1), so a
-raw cosine would be decided by the centroid alone. Each feature is therefore robust-scaled over
-the catalogue (median and interquartile range), tempo becomes a point on a circle of log2(tempo)
-(70 and 140 BPM coincide: beat trackers often report half or double), and the features are
-grouped (timbre, rhythm, dynamics, spectrum, mood) and weighted per group. Similarity is the cosine
-of two embedded tracks mapped from [-1, 1] to [0, 1]. docs/features.md, "Similar sounding".
+The vectors it compares come from `embedding.embed`; docs/features.md, "Similar sounding".
 """
 
 from __future__ import annotations
@@ -14,14 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Column order of the raw matrix: the 16-vector of the seed notes.
-MFCC = slice(0, 5)
-TEMPO, BEAT_STRENGTH, ENERGY, LOUDNESS = 5, 6, 7, 8
-CENTROID, ROLLOFF, BANDWIDTH = 9, 10, 11
-MOOD_COLUMNS = (12, 13, 14, 15)
-MOOD_NAMES = ("happy", "sad", "energetic", "calm")
+from catalog.audio.names import MOOD_NAMES, VECTOR_LENGTH
+from catalog.similarity.embedding import (
+    MOODS,
+    TEMPO,
+    embed,
+    octave_distance,
+    to_unit,
+)
 
-GROUP_WEIGHTS = {"timbre": 0.30, "rhythm": 0.20, "dynamics": 0.15, "spectrum": 0.20, "mood": 0.15}
 MAX_PER_ARTIST = 2
 # Two tracks are the same recording (another encoding of it) when their scaled features are
 # closer than this (robust sigmas, per feature), their unfolded tempi agree and their moods match.
@@ -30,7 +26,7 @@ DUPLICATE_TEMPO_LOG2 = 0.015  # about 1%
 # Reasons: a group is "similar" when its per-feature distance (in robust sigmas) is below this.
 CLOSE_GROUP_DISTANCE = 0.5
 SIMILAR_TEMPO_RATIO = 0.06  # within 6% after octave folding
-REASON_TEXT = {
+REASON_TEXT = {  # the scaled groups a reason can name, in the order ties are broken
     "timbre": "similar timbre",
     "dynamics": "similar energy",
     "spectrum": "similar brightness",
@@ -60,15 +56,14 @@ class SimilarityIndex:
         name_keys: list[str],
         raw: np.ndarray,
     ):
-        """`raw` is (tracks, 16) in the seed order; `name_keys` is "artist key|title key"."""
+        """`raw` is (tracks, 16) in FEATURE_NAMES order; `name_keys` is "artist key|title key"."""
         self.track_ids = np.asarray(track_ids, dtype=np.int64)
         self.artist_ids = np.asarray(artist_ids, dtype=np.int64)
         self.name_keys = list(name_keys)
-        self.raw = np.asarray(raw, dtype=np.float64).reshape(-1, 16)
+        self.raw = np.asarray(raw, dtype=np.float64).reshape(-1, VECTOR_LENGTH)
         self.row_of = {int(track_id): row for row, track_id in enumerate(self.track_ids)}
-        self.groups, self.scaled, self.embedded = _embed(self.raw)
-        norms = np.linalg.norm(self.embedded, axis=1, keepdims=True)
-        self.unit = (self.embedded / np.maximum(norms, 1e-12)).astype(np.float32)
+        embedding = embed(self.raw)
+        self.groups, self.scaled, self.unit = embedding.groups, embedding.scaled, embedding.unit
         self._artist_index: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -97,7 +92,7 @@ class SimilarityIndex:
                 continue
             per_artist[artist] = per_artist.get(artist, 0) + 1
             seen_names.add(name)
-            similarity = float(_to_unit(scores[candidate]))
+            similarity = float(to_unit(scores[candidate]))
             matches.append(
                 Match(int(self.track_ids[candidate]), similarity, self.reasons(row, candidate))
             )
@@ -116,7 +111,7 @@ class SimilarityIndex:
         for candidate in _ranked(scores, want=n + 1):
             if candidate == position:
                 continue
-            similarity = float(_to_unit(scores[candidate]))
+            similarity = float(to_unit(scores[candidate]))
             out.append(ArtistMatch(int(artist_ids[candidate]), similarity))
             if len(out) == n:
                 break
@@ -133,7 +128,7 @@ class SimilarityIndex:
         seed_rows = [self.row_of[s] for s in seeds]
         scores = self.unit[[row for _, row in rows]] @ self.unit[seed_rows].T
         best = scores.argmax(axis=1)
-        similarity = _to_unit(scores[np.arange(len(rows)), best])
+        similarity = to_unit(scores[np.arange(len(rows)), best])
         return {
             track_id: (value, seeds[b])
             for (track_id, _), value, b in zip(
@@ -168,7 +163,7 @@ class SimilarityIndex:
         top = np.argpartition(best, len(best) - count)[len(best) - count :]
         top = top[np.argsort(-best[top], kind="stable")]
         seed_of = scores[:, top].argmax(axis=0)
-        similarity = _to_unit(best[top])
+        similarity = to_unit(best[top])
         return [
             (int(self.track_ids[row]), value, seeds[s])
             for row, value, s in zip(rows[top].tolist(), similarity.tolist(), seed_of.tolist(),
@@ -194,10 +189,10 @@ class SimilarityIndex:
         if (
             tempo_a > 0
             and tempo_b > 0
-            and _octave_distance(tempo_a, tempo_b) <= np.log2(1 + SIMILAR_TEMPO_RATIO)
+            and octave_distance(tempo_a, tempo_b) <= np.log2(1 + SIMILAR_TEMPO_RATIO)
         ):
             closeness.append((0.0, "similar tempo"))
-        for group in ("timbre", "dynamics", "spectrum", "beat"):
+        for group in REASON_TEXT:
             columns = self.groups[group]
             distance = float(
                 np.linalg.norm(self.scaled[a, columns] - self.scaled[b, columns])
@@ -209,7 +204,7 @@ class SimilarityIndex:
         reasons = [text for _, text in closeness[: MAX_REASONS - 1]]
         shared = [
             name
-            for name, column in zip(MOOD_NAMES, MOOD_COLUMNS, strict=True)
+            for name, column in zip(MOOD_NAMES, MOODS, strict=True)
             if self.raw[a, column] >= 0.5 and self.raw[b, column] >= 0.5
         ]
         if shared:
@@ -222,7 +217,7 @@ class SimilarityIndex:
 
     def _closest_group(self, a: int, b: int) -> str:
         best = min(
-            ("timbre", "dynamics", "spectrum", "beat"),
+            REASON_TEXT,
             key=lambda g: (
                 np.linalg.norm(self.scaled[a, self.groups[g]] - self.scaled[b, self.groups[g]])
                 / np.sqrt(len(self.groups[g]))
@@ -239,8 +234,7 @@ class SimilarityIndex:
         tempo_a, tempo_b = max(self.raw[a, TEMPO], 1e-6), max(self.raw[b, TEMPO], 1e-6)
         if abs(np.log2(tempo_a / tempo_b)) >= DUPLICATE_TEMPO_LOG2:
             return False
-        moods = list(MOOD_COLUMNS)
-        return bool(np.array_equal(self.raw[a, moods], self.raw[b, moods]))
+        return bool(np.array_equal(self.raw[a, MOODS], self.raw[b, MOODS]))
 
     def _artists(self) -> tuple[np.ndarray, np.ndarray]:
         if self._artist_index is None:
@@ -250,76 +244,6 @@ class SimilarityIndex:
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             self._artist_index = (artist_ids, (sums / np.maximum(norms, 1e-12)).astype(np.float32))
         return self._artist_index
-
-
-def _embed(raw: np.ndarray) -> tuple[dict[str, list[int]], np.ndarray, np.ndarray]:
-    """Scale, fold and weight the raw features.
-
-    Returns the column groups of the scaled matrix, the scaled matrix (robust sigmas, used for
-    reasons) and the weighted embedding (used for cosine similarity).
-    """
-    n = len(raw)
-    tempo = np.where(raw[:, TEMPO] > 0, raw[:, TEMPO], 120.0)
-    angle = 2 * np.pi * np.log2(tempo)
-    circle = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    circle = circle - circle.mean(axis=0) if n else circle
-
-    scaled_columns = {
-        "timbre": _robust(raw[:, MFCC]),
-        "beat": _robust(raw[:, [BEAT_STRENGTH]]),
-        "dynamics": _robust(raw[:, [ENERGY, LOUDNESS]]),
-        "spectrum": _robust(raw[:, [CENTROID, ROLLOFF, BANDWIDTH]]),
-        "mood": _standardise_flags(raw[:, list(MOOD_COLUMNS)]),
-    }
-    blocks = {
-        "timbre": scaled_columns["timbre"],
-        "rhythm": np.hstack([circle, scaled_columns["beat"]]),
-        "dynamics": scaled_columns["dynamics"],
-        "spectrum": scaled_columns["spectrum"],
-        "mood": scaled_columns["mood"],
-    }
-    embedded = np.hstack(
-        [block * np.sqrt(GROUP_WEIGHTS[name] / block.shape[1]) for name, block in blocks.items()]
-    )
-    groups: dict[str, list[int]] = {}
-    offset = 0
-    for name in ("timbre", "beat", "dynamics", "spectrum"):
-        width = scaled_columns[name].shape[1]
-        groups[name] = list(range(offset, offset + width))
-        offset += width
-    scaled = np.hstack([scaled_columns[name] for name in groups])
-    return groups, scaled, embedded
-
-
-def _robust(columns: np.ndarray) -> np.ndarray:
-    """(x - median) / (IQR / 1.349): a standard deviation that outliers cannot inflate."""
-    if len(columns) == 0:
-        return columns.astype(np.float64)
-    median = np.median(columns, axis=0)
-    q75, q25 = np.percentile(columns, [75, 25], axis=0)
-    spread = (q75 - q25) / 1.349
-    fallback = columns.std(axis=0)
-    spread = np.where(spread > 1e-9, spread, np.where(fallback > 1e-9, fallback, 1.0))
-    return (columns - median) / spread
-
-
-def _standardise_flags(flags: np.ndarray) -> np.ndarray:
-    if len(flags) == 0:
-        return flags.astype(np.float64)
-    share = flags.mean(axis=0)
-    spread = np.sqrt(share * (1 - share))
-    return np.where(spread > 1e-9, (flags - share) / np.maximum(spread, 1e-9), 0.0)
-
-
-def _to_unit(cosine: np.ndarray | float) -> np.ndarray:
-    """Cosine in [-1, 1] to similarity in [0, 1], elementwise (the one place of this formula)."""
-    return np.clip((1.0 + np.asarray(cosine)) / 2.0, 0.0, 1.0)
-
-
-def _octave_distance(a: float, b: float) -> float:
-    """|log2(a / b)| folded by octaves into [0, 0.5]."""
-    difference = abs(np.log2(a) - np.log2(b)) % 1.0
-    return float(min(difference, 1.0 - difference))
 
 
 def _ranked(scores: np.ndarray, *, want: int):

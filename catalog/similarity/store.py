@@ -16,6 +16,7 @@ import time
 import numpy as np
 from django.db.models import Max
 
+from catalog.audio.names import VECTOR_LENGTH
 from catalog.models import AudioFeatures
 from catalog.similarity.index import SimilarityIndex
 
@@ -66,7 +67,7 @@ def build_index() -> SimilarityIndex:
         ).order_by("track_id")
     )
     if not rows:
-        return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, 16)))
+        return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, VECTOR_LENGTH)))
     columns = list(zip(*rows, strict=True))
     raw = np.array(columns[4:], dtype=np.float64).T
     names = [f"{artist}|{title}" for artist, title in zip(columns[2], columns[3], strict=True)]

@@ -6,6 +6,8 @@ import soxr
 
 from catalog.audio import analyse_file
 from catalog.audio.features import compute
+from catalog.audio.names import FEATURE_NAMES
+from catalog.models import AudioFeatures
 from tests.helpers import audio
 
 
@@ -77,7 +79,8 @@ def test_fast_loud_percussive_is_energetic(tmp_path):
 def test_vector_has_sixteen_numbers_in_seed_order(tmp_path):
     features = analyse(tmp_path, audio.click_track(120, seconds=8))
     vector = features.vector()
-    assert len(vector) == 16
+    assert len(vector) == 16 == len(FEATURE_NAMES)
+    assert list(features.columns()) == list(FEATURE_NAMES) == list(AudioFeatures.VECTOR_FIELDS)
     assert vector[:5] == list(features.mfcc)
     assert vector[5] == features.tempo
     assert vector[9] == features.spectral_centroid
@@ -102,3 +105,10 @@ def test_mode_survives_a_recording_tuned_between_semitones(tmp_path):
     sharp = audio.write(tmp_path / "sharp.flac", music, "FLAC", sr=48_000)
     features = analyse_file(sharp, expected_frames=len(music), max_seconds=1200)
     assert features.mode == "major"
+
+
+def test_every_named_feature_is_a_column_of_the_model():
+    # the names are defined once (catalog/audio/names.py); the model declares a column for each
+    fields = {field.name: field for field in AudioFeatures._meta.get_fields()}
+    for name in FEATURE_NAMES:
+        assert fields[name].get_internal_type() in ("FloatField", "BooleanField"), name

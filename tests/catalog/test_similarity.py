@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from catalog.audio.names import FEATURE_NAMES
 from catalog.similarity import SimilarityIndex
 from tests.factories import ArtistFactory, TrackFactory, features_from_vector
 from tests.helpers import audio
@@ -10,12 +11,15 @@ from tests.helpers import audio
 BASE = [-250.0, 90.0, -10.0, 30.0, -5.0, 120.0, 0.7, 0.6, -12.0, 2000.0, 0.4, 0.3, 0, 0, 0, 0]
 
 
+SHORT = {"m1": "mfcc_1", "m2": "mfcc_2", "m3": "mfcc_3", "m4": "mfcc_4", "m5": "mfcc_5",
+         "beat": "beat_strength", "centroid": "spectral_centroid",
+         "rolloff": "spectral_rolloff", "bandwidth": "spectral_bandwidth"}  # fmt: skip
+
+
 def vector(**changes) -> list[float]:
-    names = ["m1", "m2", "m3", "m4", "m5", "tempo", "beat", "energy", "loudness",
-             "centroid", "rolloff", "bandwidth", "happy", "sad", "energetic", "calm"]  # fmt: skip
-    values = dict(zip(names, BASE, strict=True))
-    values.update(changes)
-    return [float(values[n]) for n in names]
+    values = dict(zip(FEATURE_NAMES, BASE, strict=True))
+    values.update({SHORT.get(name, name): value for name, value in changes.items()})
+    return [float(values[n]) for n in FEATURE_NAMES]
 
 
 def catalogue(vectors, artists=None, names=None):
