@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +30,8 @@ from catalog.serializers import (
 )
 from catalog.services import DUPLICATE, IMPORTED, track_import
 from catalog.streaming import file_response
-from core.api import query_n
+from core.api import MAX_BIGINT, query_n
+from core.parsing import JSONParser
 
 SIMILAR_DEFAULT_N = 10
 
@@ -43,7 +45,7 @@ class IsStaffOrReadOnly(BasePermission):
 
 class TrackFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    artist = serializers.IntegerField(required=False, min_value=1)
+    artist = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     emotion = serializers.ChoiceField(choices=selectors.EMOTIONS, required=False)
     tempo_min = serializers.FloatField(required=False, min_value=0, max_value=1000)
     tempo_max = serializers.FloatField(required=False, min_value=0, max_value=1000)
@@ -53,6 +55,7 @@ class TrackFilterSerializer(serializers.Serializer):
 @extend_schema(tags=["tracks"])
 class TrackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [MultiPartParser, JSONParser]  # the upload is the API's one file
     queryset = Track.objects.none()
 
     def get_serializer_class(self):

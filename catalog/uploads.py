@@ -32,7 +32,13 @@ class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
             self.too_large = True
             self.file.truncate(0)  # give the disk back at once
             return None
-        self.file.write(raw_data)
+        try:
+            self.file.write(raw_data)
+        except OSError:
+            # a full disk: drop the partial file now (closing deletes it), not at garbage
+            # collection; the API answers 507 (core.api.exception_handler)
+            self.file.close()
+            raise
         return None
 
     def file_complete(self, file_size: int) -> TemporaryUploadedFile:

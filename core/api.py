@@ -1,6 +1,10 @@
 """API conventions shared by every app: pagination, `?n=` bounds, error shape."""
 
+import errno
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -8,8 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+logger = logging.getLogger(__name__)
+
 MAX_PAGE_SIZE = 100
 MAX_N = 100
+# PostgreSQL's integer and bigint: a number bound for such a column is validated against these,
+# so it is a field-level 400, never an out-of-range error from the database.
+MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 
 
 class Pagination(PageNumberPagination):
@@ -46,9 +56,31 @@ def query_int(request: Request, name: str, *, default: int, minimum: int, maximu
         raise ValidationError({name: exc.detail}) from None
 
 
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full_response() -> Response:
+    return Response(
+        {
+            "error_code": "disk_full",
+            "detail": "The server has no room to store this right now; nothing was kept. "
+            "Try again later.",
+        },
+        status=507,
+        headers={"Retry-After": "60"},
+    )
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus Django's ValidationError (raised by services) as a field-level 400."""
+    """DRF's handler, plus: Django's ValidationError (raised by services) as a field-level 400;
+    a value the database refuses as out of range (DataError) as a 400; a full disk as 507."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)
+    elif isinstance(exc, DataError):
+        logger.warning("refused by the database as out of range: %s", exc)
+        exc = ValidationError({"detail": ["A value is out of the range the server stores."]})
+    elif isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        logger.error("disk full: %s", exc)
+        return disk_full_response()
     return drf_exception_handler(exc, context)

@@ -7,7 +7,12 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -67,6 +72,7 @@ HealthSerializer = inline_serializer(
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
+@throttle_classes([])  # load balancers poll it: never throttled (nor redirected: settings)
 def health(request: Request) -> Response:
     database = database_status()
     body = {"database": database, "broker": broker_status(), "model_version": None}

@@ -3,15 +3,16 @@
 from rest_framework import serializers
 
 from catalog.serializers import TrackCompactSerializer
+from core.api import MAX_BIGINT, MAX_INT
 from listening.models import Feedback, ListeningEvent
 
 
 class ListenInSerializer(serializers.Serializer):
     """Types only; the rules (known track, dates, flags) are the service's."""
 
-    track_id = serializers.IntegerField()
+    track_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
     listened_at = serializers.DateTimeField(required=False, allow_null=True)
-    ms_played = serializers.IntegerField(required=False, allow_null=True)
+    ms_played = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_INT)
     completed = serializers.BooleanField(required=False, default=False)
     skipped = serializers.BooleanField(required=False, default=False)
     client_event_id = serializers.CharField(
@@ -38,8 +39,8 @@ class ListenExcludeSerializer(serializers.Serializer):
 
 
 class FeedbackInSerializer(serializers.Serializer):
-    track_id = serializers.IntegerField(required=False, min_value=1)
-    artist_id = serializers.IntegerField(required=False, min_value=1)
+    track_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
+    artist_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     kind = serializers.ChoiceField(choices=Feedback.Kind.values)
 
     def validate(self, attrs):

@@ -61,11 +61,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.ContentLengthRequiredMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.UnexpectedBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -120,16 +122,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
 REDIS_SOCKET_TIMEOUT = env_float("MUSICREC_REDIS_TIMEOUT", 2.0)
+# A cache call (throttle counters, cached answers) waits at most this long for Redis, then
+# Redis is skipped for 15 s (core/cache.py): local Redis answers in well under a millisecond.
+CACHE_TIMEOUT_S = env_float("MUSICREC_CACHE_TIMEOUT_S", 0.5)
 
 if REDIS_URL:
+    from core.cache import GuardedConnection
+
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "musicrec",
             "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "SOCKET_CONNECT_TIMEOUT": CACHE_TIMEOUT_S,
+                "SOCKET_TIMEOUT": CACHE_TIMEOUT_S,
+                "CONNECTION_POOL_KWARGS": {"connection_class": GuardedConnection},
                 # A cache outage (throttle counters, page fragments) degrades, it does not 500.
                 "IGNORE_EXCEPTIONS": True,
             },
@@ -227,6 +235,8 @@ MUSICREC_RECOMMENDATION_CACHE_SECONDS = env_int("MUSICREC_RECOMMENDATION_CACHE_S
 HTTPS = env_bool("DJANGO_HTTPS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_SSL_REDIRECT = HTTPS
+# Load balancers probe plain HTTP: the health check is answered, never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
@@ -236,6 +246,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Scripts, styles, media and requests from this site only; no inline script or style (the
+# pages and the player keep theirs in static/). docs/reliability.md, row 17.
+MUSICREC_CONTENT_SECURITY_POLICY = env_str(
+    "MUSICREC_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+MUSICREC_PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "fullscreen=(self)"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -257,12 +280,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    "DEFAULT_RENDERER_CLASSES": ["core.parsing.JSONRenderer"],
+    # JSON only; a view that takes files says so (the track upload: multipart).
+    "DEFAULT_PARSER_CLASSES": ["core.parsing.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -273,6 +293,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("MUSICREC_THROTTLE_ANON", "600/minute"),
         "user": env_str("MUSICREC_THROTTLE_USER", "3000/minute"),
+        # core.throttling: sign-in (token endpoint and login form together) and sign-up
+        "sign_in": env_str("MUSICREC_THROTTLE_SIGN_IN", "20/minute"),
+        "sign_in_username": env_str("MUSICREC_THROTTLE_SIGN_IN_USERNAME", "10/minute"),
+        "sign_up": env_str("MUSICREC_THROTTLE_SIGN_UP", "10/hour"),
+        "sign_up_username": env_str("MUSICREC_THROTTLE_SIGN_UP_USERNAME", "10/hour"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "NUM_PROXIES": env_int("MUSICREC_NUM_PROXIES", 0),

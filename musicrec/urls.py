@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.api import TokenView
 from accounts.urls import urlpatterns as account_pages
 from catalog.urls import api_urlpatterns as catalog_api
 from catalog.urls import urlpatterns as catalog_pages
@@ -14,9 +14,9 @@ from recommender.urls import urlpatterns as recommender_pages
 
 api_patterns = [
     path("health/", health, name="health"),
-    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *catalog_api,
     *listening_api,
     *recommender_api,
@@ -30,3 +30,5 @@ urlpatterns = [
     *listening_pages,
     *account_pages,
 ]
+
+handler500 = "core.errors.server_error"
