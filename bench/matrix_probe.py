@@ -27,9 +27,10 @@ import pandas as pd  # noqa: E402
 from scipy.sparse import coo_matrix  # noqa: E402
 
 from listening.models import ListeningEvent  # noqa: E402
+from listening.selectors import listening_columns_copy  # noqa: E402
 from recommender.engine.pipeline import matrix_for  # noqa: E402
 from recommender.engine.trainer import Params  # noqa: E402
-from recommender.services.interactions import _read_copy, interactions_read  # noqa: E402
+from recommender.services.interactions import interactions_read  # noqa: E402
 
 
 def ours() -> int:
@@ -54,7 +55,7 @@ def naive() -> int:
 
 
 def floor() -> int:
-    return len(_read_copy()[0])
+    return len(listening_columns_copy()[0])
 
 
 if __name__ == "__main__":

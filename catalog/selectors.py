@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from catalog.models import Artist, AudioFeatures, Track
-from catalog.serializers import compact_fields
 from catalog.similarity import ArtistMatch, Match
 from catalog.similarity.store import get_index
 from catalog.text import name_key
@@ -52,13 +51,26 @@ def tracks_by_ids(ids: list[int]) -> dict[int, Track]:
 
 
 @dataclass(frozen=True)
+class ArtistRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class TrackCard:
-    """What a list needs of a track: who made it, whether it can play, and its compact shape."""
+    """What a list needs of a track: who made it, whether it can play. The API renders it as the
+    compact track (catalog.serializers.card_data); templates read its attributes."""
 
     id: int
-    artist_id: int
+    title: str
+    artist: ArtistRef
+    duration_s: float | None
+    has_audio: bool
     status: str
-    compact: dict
+
+    @property
+    def artist_id(self) -> int:
+        return self.artist.id
 
 
 def track_cards(ids) -> dict[int, TrackCard]:
@@ -77,16 +89,11 @@ def track_cards(ids) -> dict[int, TrackCard]:
     return {
         pk: TrackCard(
             id=pk,
-            artist_id=artist_id,
+            title=title,
+            artist=ArtistRef(id=artist_id, name=artist_name),
+            duration_s=duration_s,
+            has_audio=bool(audio),
             status=status,
-            compact=compact_fields(
-                pk=pk,
-                title=title,
-                artist_id=artist_id,
-                artist_name=artist_name,
-                duration_s=duration_s,
-                has_audio=bool(audio),
-            ),
         )
         for pk, title, artist_id, artist_name, duration_s, audio, status in rows
     }

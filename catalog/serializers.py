@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -10,6 +11,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Artist, AudioFeatures, Track
+
+if TYPE_CHECKING:
+    from catalog.selectors import TrackCard
 
 
 class ArtistCompactSerializer(serializers.Serializer):
@@ -45,6 +49,18 @@ def compact_fields(
         "duration_s": duration_s,
         "audio_url": _audio_url_template().format(pk) if has_audio else None,
     }
+
+
+def card_data(card: TrackCard) -> dict:
+    """The compact shape of a catalog.selectors.TrackCard."""
+    return compact_fields(
+        pk=card.id,
+        title=card.title,
+        artist_id=card.artist.id,
+        artist_name=card.artist.name,
+        duration_s=card.duration_s,
+        has_audio=card.has_audio,
+    )
 
 
 def compact_track(track: Track) -> dict:

@@ -1,8 +1,28 @@
-"""Reads on listening history."""
+"""Reads on listening history: the pages' querysets, and the read API other apps use.
 
-from django.db.models import QuerySet
+The recommender reads listening only through the functions below (never the models or the
+table names), so a listening migration changes this module and nothing else. The fast paths
+(a binary COPY, one-query stamps) live here for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from listening.models import Feedback, ListeningEvent, UserTrackStats
+
+STATS = UserTrackStats._meta.db_table
+FEEDBACK = Feedback._meta.db_table
+COLUMNS = ("user_id", "track_id", "completed_plays", "partial_plays", "skips")
+CHUNK_ROWS = 50_000
+_PGCOPY_HEADER = 19  # signature (11) + flags (4) + header extension length (4, zero)
 
 
 def history_for_user(*, user) -> QuerySet[ListeningEvent]:
@@ -18,5 +38,169 @@ def feedback_for_user(*, user) -> QuerySet[Feedback]:
     return Feedback.objects.filter(user=user).order_by("-updated_at", "-id")
 
 
-def stats_for_user(*, user_id: int) -> QuerySet[UserTrackStats]:
-    return UserTrackStats.objects.filter(user_id=user_id)
+@dataclass(frozen=True)
+class ListeningArrays:
+    """The per-(user, track) aggregate as parallel int64 arrays, one entry per pair."""
+
+    user_ids: np.ndarray
+    track_ids: np.ndarray
+    completed: np.ndarray
+    partial: np.ndarray
+    skips: np.ndarray
+    last_listened: np.ndarray  # Unix seconds
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One piece of feedback: on a track (artist_id None) or on an artist (track_id None).
+    `kind` is "like", "dislike" or "dont_recommend"."""
+
+    track_id: int | None
+    artist_id: int | None
+    kind: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class UserListening:
+    """One user's aggregate rows and every piece of their feedback, as of now."""
+
+    listening: ListeningArrays
+    feedback: list[FeedbackRow]
+    newest: datetime | None  # the latest last listen or feedback change
+
+
+def listening_arrays() -> ListeningArrays:
+    """Every (user, track) pair of the aggregate, in one streamed pass.
+
+    PostgreSQL: `COPY (SELECT ...) TO STDOUT (FORMAT BINARY)` parsed straight into a numpy
+    structured array (every column a non-null int8, so every row has the same width). Elsewhere
+    (SQLite): a chunked cursor filling preallocated arrays. Never a Python list of all rows.
+    """
+    columns = listening_columns_copy() if connection.vendor == "postgresql" else _read_chunked()
+    return ListeningArrays(*columns)
+
+
+def listening_columns_copy() -> tuple[np.ndarray, ...]:
+    """PostgreSQL only: the aggregate's columns (COLUMNS, then last listen) by binary COPY."""
+    fields = len(COLUMNS) + 1
+    dtype = np.dtype(
+        [("count", ">i2")] + [item for i in range(fields) for item in ((f"len{i}", ">i4"),
+                                                                       (f"v{i}", ">i8"))]
+    )  # fmt: skip
+    select = ", ".join(f"{c}::int8" for c in COLUMNS)
+    sql = (
+        f"COPY (SELECT {select}, EXTRACT(EPOCH FROM last_listened_at)::int8 FROM {STATS}) "
+        "TO STDOUT (FORMAT BINARY)"
+    )
+    buffer = bytearray()
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for block in copy:
+            buffer += block
+    body = memoryview(buffer)[_PGCOPY_HEADER : len(buffer) - 2]  # trailer: int16 -1
+    rows = np.frombuffer(body, dtype=dtype)
+    return tuple(rows[f"v{i}"].astype(np.int64) for i in range(fields))
+
+
+def _read_chunked() -> tuple[np.ndarray, ...]:
+    total = UserTrackStats.objects.count()
+    arrays = [np.empty(total, dtype=np.int64) for _ in range(len(COLUMNS) + 1)]
+    filled = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(COLUMNS)}, CAST(strftime('%%s', last_listened_at) AS INTEGER) "
+            f"FROM {STATS}"
+        )
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            block = np.asarray(rows, dtype=np.int64)
+            stop = min(total, filled + len(block))  # rows added since the count are skipped
+            for i, array in enumerate(arrays):
+                array[filled:stop] = block[: stop - filled, i]
+            filled = stop
+    return tuple(array[:filled] for array in arrays)
+
+
+def track_feedback_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every like or dislike of a track: (user ids, track ids, liked) as arrays."""
+    rows = np.array(
+        Feedback.objects.filter(
+            track__isnull=False, kind__in=[Feedback.Kind.LIKE, Feedback.Kind.DISLIKE]
+        ).values_list("user_id", "track_id", "kind"),
+        dtype=object,
+    ).reshape(-1, 3)
+    return (
+        rows[:, 0].astype(np.int64),
+        rows[:, 1].astype(np.int64),
+        (rows[:, 2] == Feedback.Kind.LIKE).astype(bool),
+    )
+
+
+def listening_for_user(*, user_id: int) -> UserListening:
+    """The user's aggregate rows and feedback, now (two indexed queries)."""
+    stats = list(
+        UserTrackStats.objects.filter(user_id=user_id).values_list(
+            "track_id", "completed_plays", "partial_plays", "skips", "last_listened_at"
+        )
+    )
+    rows = np.array([s[:4] for s in stats], dtype=np.int64).reshape(-1, 4)
+    newest = max((s[4] for s in stats), default=None)
+    feedback = [
+        FeedbackRow(track_id=track_id, artist_id=artist_id, kind=kind, updated_at=updated)
+        for track_id, artist_id, kind, updated in Feedback.objects.filter(
+            user_id=user_id
+        ).values_list("track_id", "artist_id", "kind", "updated_at")
+    ]
+    for row in feedback:
+        newest = max(newest, row.updated_at) if newest else row.updated_at
+    zeros = np.zeros(len(rows), dtype=np.int64)
+    listening = ListeningArrays(
+        user_ids=np.full(len(rows), user_id, dtype=np.int64),
+        track_ids=rows[:, 0].copy(),
+        completed=rows[:, 1].copy(),
+        partial=rows[:, 2].copy(),
+        skips=rows[:, 3].copy(),
+        last_listened=zeros,  # not needed to serve; the newest listen is `newest`
+    )
+    return UserListening(listening=listening, feedback=feedback, newest=newest)
+
+
+def taste_stamp(*, user_id: int) -> str:
+    """Changes whenever the user's listening aggregate or feedback changes (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT CAST(COUNT(*) AS TEXT) || '.'
+                           || CAST(COALESCE(SUM(completed_plays + partial_plays + skips), 0)
+                                   AS TEXT)
+                           || '.' || COALESCE(CAST(MAX(last_listened_at) AS TEXT), '')
+                    FROM {STATS} WHERE user_id = %s),
+                   (SELECT CAST(COUNT(*) AS TEXT) || '.'
+                           || COALESCE(CAST(MAX(updated_at) AS TEXT), '')
+                    FROM {FEEDBACK} WHERE user_id = %s)
+            """,
+            [user_id, user_id],
+        )
+        listening, feedback = cursor.fetchone()
+    return hashlib.sha1(f"{listening}|{feedback}".encode()).hexdigest()[:16]
+
+
+def popular_track_ids(*, days: int, limit: int, statuses) -> list[int]:
+    """Tracks (of these catalogue statuses) with the most listeners whose last listen is within
+    `days`, most first (ties by id)."""
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        UserTrackStats.objects.filter(last_listened_at__gte=since, track__status__in=list(statuses))
+        .values("track_id")
+        .annotate(listeners=Count("user_id"))
+        .order_by("-listeners", "track_id")
+        .values_list("track_id", flat=True)[:limit]
+    )
+
+
+def user_has_listened(*, user_id: int) -> bool:
+    """Whether the user has any listen counted in their taste."""
+    return UserTrackStats.objects.filter(user_id=user_id).exists()

@@ -25,6 +25,9 @@ from recommender.serializers import (
     RecommendationsSerializer,
     RetrainQueuedSerializer,
     ShelvesSerializer,
+    also_played_data,
+    recommendations_data,
+    shelves_data,
 )
 from recommender.services import NothingToLearn, RetrainBusy, model_train
 
@@ -43,11 +46,10 @@ class RecommendationsView(APIView):
     def get(self, request: Request) -> Response:
         n = query_n(request, default=20)
         include_played = query_int(request, "include_played", default=0, minimum=0, maximum=1)
-        return Response(
-            selectors.recommendations_for_user(
-                user=request.user, n=n, include_played=bool(include_played)
-            )
+        answer = selectors.recommendations_for_user(
+            user=request.user, n=n, include_played=bool(include_played)
         )
+        return Response(recommendations_data(answer))
 
 
 @extend_schema(
@@ -59,7 +61,8 @@ class ShelvesView(APIView):
     def get(self, request: Request) -> Response:
         shelves = query_int(request, "shelves", default=3, minimum=1, maximum=10)
         n = query_n(request, default=10)
-        return Response(selectors.shelves_for_user(user=request.user, shelves=shelves, n=n))
+        answer = selectors.shelves_for_user(user=request.user, shelves=shelves, n=n)
+        return Response(shelves_data(answer))
 
 
 @extend_schema(tags=["tracks"], parameters=[N_PARAMETER], responses={200: AlsoPlayedSerializer})
@@ -69,7 +72,7 @@ class AlsoPlayedView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         n = query_n(request, default=10)
         track = get_object_or_404(Track, pk=pk)
-        return Response(selectors.also_played(track=track, n=n))
+        return Response(also_played_data(selectors.also_played(track=track, n=n)))
 
 
 @extend_schema(

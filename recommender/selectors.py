@@ -1,22 +1,28 @@
 """Reads of the recommender: for-you lists, "because you listened" shelves, "also played",
-the active model. Every answer carries the model version it came from (None before the first)."""
+the active model. Every answer carries the model version it came from (None before the first);
+answers are objects (recommender/results.py), rendered at the edge."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
 from catalog.models import Track
 from catalog.selectors import track_cards
-from listening.models import Feedback, UserTrackStats
+from listening import selectors as listening
+from recommender.engine.ranking import MAX_PER_ARTIST, Pick, cold_picks, cold_scores, shelf_groups
 from recommender.models import ModelVersion
-from recommender.personal import MAX_PER_ARTIST, PLAYABLE, Pick, choose, rank_personal, taste_of
+from recommender.personal import PLAYABLE, choose, rank_personal, taste_of
+from recommender.results import (
+    AlsoPlayed,
+    Reason,
+    Recommendation,
+    Recommendations,
+    ScoredTrack,
+    Shelf,
+    Shelves,
+)
 from recommender.serving import served_model
 
 POPULAR_DAYS = 30
@@ -31,7 +37,9 @@ REASON_TEXT = {
 }
 
 
-def recommendations_for_user(*, user, n: int = 20, include_played: bool = False) -> dict:
+def recommendations_for_user(*, user, n: int = 20, include_played: bool = False) -> Recommendations:
+    """The user's personal list: ALS and sound for a user with liked history, filled up with
+    popular and new tracks (cached per model version and state of the user's taste)."""
     served = served_model()
     return _cached(
         f"for-you:{user.pk}:{int(include_played)}:{n}",
@@ -41,26 +49,26 @@ def recommendations_for_user(*, user, n: int = 20, include_played: bool = False)
     )
 
 
-def _recommendations(user, served, n: int, include_played: bool) -> dict:
+def _recommendations(user, served, n: int, include_played: bool) -> Recommendations:
     taste = taste_of(user.pk)
     picks: list[Pick] = []
-    if served is not None and (taste.values(1.0, "linear") > 0).any():
+    if served is not None and taste.likes_anything():
         picks = rank_personal(
             user_id=user.pk, taste=taste, served=served, n=n, include_played=include_played
         )
     if len(picks) < n:
         picks += _cold_picks(taste=taste, n=n - len(picks), taken={p.track_id for p in picks},
                              include_played=include_played)  # fmt: skip
-    return {
-        "user_id": user.pk,
-        "model_version": served.version if served else None,
-        "trained_at": served.trained_at if served else None,
-        "generated_at": timezone.now(),
-        "results": _render(picks),
-    }
+    return Recommendations(
+        model_version=served.version if served else None,
+        trained_at=served.trained_at if served else None,
+        user_id=user.pk,
+        generated_at=timezone.now(),
+        results=_recommendations_of(picks),
+    )
 
 
-def shelves_for_user(*, user, shelves: int = 3, n: int = 10) -> dict:
+def shelves_for_user(*, user, shelves: int = 3, n: int = 10) -> Shelves:
     """Recommendations grouped by the listened track each one is attributed to, best first."""
     served = served_model()
     return _cached(
@@ -71,54 +79,50 @@ def shelves_for_user(*, user, shelves: int = 3, n: int = 10) -> dict:
     )
 
 
-def _shelves(user, served, shelves: int, n: int) -> dict:
-    body = {
+def _shelves(user, served, shelves: int, n: int) -> Shelves:
+    stamp = {
         "model_version": served.version if served else None,
         "trained_at": served.trained_at if served else None,
-        "shelves": [],
     }
     taste = taste_of(user.pk)
-    if served is None or not (taste.values(1.0, "linear") > 0).any():
-        return body
+    if served is None or not taste.likes_anything():
+        return Shelves(**stamp, shelves=[])
     picks = rank_personal(
         user_id=user.pk, taste=taste, served=served, n=shelves * n * 3, include_played=False
     )
-    groups: dict[int, list[Pick]] = {}
-    for pick in picks:
-        if pick.seed_id is not None and pick.score >= MIN_SHELF_SCORE:
-            groups.setdefault(pick.seed_id, []).append(pick)
-    ranked = sorted(groups.items(), key=lambda item: -sum(p.score for p in item[1][:n]))
-    chosen = ranked[:shelves]
-    seeds = track_cards(seed for seed, _ in chosen)
-    for seed_id, group in chosen:
+    groups = shelf_groups(picks, shelves=shelves, n=n, min_score=MIN_SHELF_SCORE)
+    chosen = [pick for _, group in groups for pick in group]
+    seeds = track_cards({seed for seed, _ in groups})  # the seed cards, read once
+    results = {r.track.id: r for r in _recommendations_of(chosen, seeds)}
+    found = []
+    for seed_id, group in groups:
         seed = seeds.get(seed_id)
-        if seed is None:
-            continue
-        body["shelves"].append(
-            {
-                "seed": seed.compact,
-                "title": f"Because you listened to {seed.compact['title']}",
-                "results": [{"track": r["track"], "score": r["score"]} for r in _render(group[:n])],
-            }
-        )
-    return body
+        if seed is not None:
+            found.append(
+                Shelf(
+                    seed=seed,
+                    title=f"Because you listened to {seed.title}",
+                    results=[results[p.track_id] for p in group if p.track_id in results],
+                )
+            )
+    return Shelves(**stamp, shelves=found)
 
 
-def also_played(*, track: Track, n: int = 10) -> dict:
+def also_played(*, track: Track, n: int = 10) -> AlsoPlayed:
     """Tracks the same listeners played (item factors), the track itself removed."""
     served = served_model()
-    body = {
+    stamp = {
         "model_version": served.version if served else None,
         "trained_at": served.trained_at if served else None,
-        "results": [],
     }
     column = served.model.column_of(track.pk) if served else None
     if column is None:
-        return body
+        return AlsoPlayed(**stamp, results=[])
     similar = served.model.similar_items(column, n * 5 + 20)
     ids = [int(served.model.track_ids[c]) for c, _ in similar]
     cards = track_cards(ids)
     per_artist: dict[int, int] = {}
+    results: list[ScoredTrack] = []
     for (_, score), track_id in zip(similar, ids, strict=True):
         card = cards.get(track_id)
         if track_id == track.pk or card is None or card.status not in PLAYABLE:
@@ -126,50 +130,30 @@ def also_played(*, track: Track, n: int = 10) -> dict:
         if per_artist.get(card.artist_id, 0) >= MAX_PER_ARTIST:
             continue
         per_artist[card.artist_id] = per_artist.get(card.artist_id, 0) + 1
-        body["results"].append({"track": card.compact, "score": round(score, 4)})
-        if len(body["results"]) == n:
+        results.append(ScoredTrack(track=card, score=round(score, 4)))
+        if len(results) == n:
             break
-    return body
+    return AlsoPlayed(**stamp, results=results)
 
 
 def _cached(name: str, served, user_id: int, compute):
     """An answer computed at most once per model version and state of the user's taste.
 
     The key holds the model version and a stamp of everything the answer depends on about the
-    user (taste_stamp): a new listen, an exclusion or new feedback changes it, so the next
-    request computes afresh; repeated requests in between (reloads, home and for-you) are served
-    from the cache (Redis in production) for MUSICREC_RECOMMENDATION_CACHE_SECONDS.
+    user (listening's taste_stamp): a new listen, an exclusion or new feedback changes it, so the
+    next request computes afresh; repeated requests in between (reloads, home and for-you) are
+    served from the cache (Redis in production) for MUSICREC_RECOMMENDATION_CACHE_SECONDS.
     """
     seconds = settings.MUSICREC_RECOMMENDATION_CACHE_SECONDS
     if seconds <= 0:
         return compute()
     version = served.version if served else 0
-    key = f"recommender:{name}:{version}:{taste_stamp(user_id)}"
+    key = f"recommender:{name}:{version}:{listening.taste_stamp(user_id=user_id)}"
     body = cache.get(key)
     if body is None:
         body = compute()
         cache.set(key, body, seconds)
     return body
-
-
-def taste_stamp(user_id: int) -> str:
-    """Changes whenever the user's listening aggregate or feedback changes (one query)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT (SELECT CAST(COUNT(*) AS TEXT) || '.'
-                           || CAST(COALESCE(SUM(completed_plays + partial_plays + skips), 0)
-                                   AS TEXT)
-                           || '.' || COALESCE(CAST(MAX(last_listened_at) AS TEXT), '')
-                    FROM {UserTrackStats._meta.db_table} WHERE user_id = %s),
-                   (SELECT CAST(COUNT(*) AS TEXT) || '.'
-                           || COALESCE(CAST(MAX(updated_at) AS TEXT), '')
-                    FROM {Feedback._meta.db_table} WHERE user_id = %s)
-            """,
-            [user_id, user_id],
-        )
-        listening, feedback = cursor.fetchone()
-    return hashlib.sha1(f"{listening}|{feedback}".encode()).hexdigest()[:16]
 
 
 def active_model() -> ModelVersion | None:
@@ -189,14 +173,7 @@ def popular_track_ids(limit: int = 200) -> list[int]:
     key = f"recommender:popular:{limit}"
     ids = cache.get(key)
     if ids is None:
-        since = timezone.now() - timedelta(days=POPULAR_DAYS)
-        ids = list(
-            UserTrackStats.objects.filter(last_listened_at__gte=since, track__status__in=PLAYABLE)
-            .values("track_id")
-            .annotate(listeners=Count("user_id"))
-            .order_by("-listeners", "track_id")
-            .values_list("track_id", flat=True)[:limit]
-        )
+        ids = listening.popular_track_ids(days=POPULAR_DAYS, limit=limit, statuses=PLAYABLE)
         cache.set(key, ids, POPULAR_CACHE_SECONDS)
     return ids
 
@@ -213,44 +190,39 @@ def _cold_picks(*, taste, n: int, taken: set[int], include_played: bool) -> list
     """Popular and new tracks (every fourth one new), for users the model cannot score yet."""
     popular = [t for t in popular_track_ids() if t not in taken]
     new = [t for t in new_track_ids() if t not in taken and t not in popular[: n * 2]]
-    merged: list[Pick] = []
-    while popular or new:
-        if new and (len(merged) % NEW_EVERY == NEW_EVERY - 1 or not popular):
-            merged.append(Pick(new.pop(0), 0.0, "popular", "new"))
-        elif popular:
-            merged.append(Pick(popular.pop(0), 0.0, "popular", "popular"))
+    merged = cold_picks(popular=popular, new=new, every=NEW_EVERY)
     chosen = choose(merged, taste=taste, n=n, include_played=include_played)
-    for rank, pick in enumerate(chosen):
-        pick.score = round(0.5 * (1 - rank / max(len(chosen), 1)), 4)
+    cold_scores(chosen)
     return chosen
 
 
-def _render(picks: list[Pick]) -> list[dict]:
-    seeds = track_cards({p.seed_id for p in picks if p.seed_id})
+def _recommendations_of(picks: list[Pick], seeds: dict | None = None) -> list[Recommendation]:
+    """Each chosen pick with its reason. `seeds`: cards already read (of some seed ids)."""
+    seeds = dict(seeds or {})
+    missing = {p.seed_id for p in picks if p.seed_id and p.seed_id not in seeds}
+    if missing:
+        seeds.update(track_cards(missing))
     results = []
     for pick in picks:
         if pick.card is None:
             continue
         seed = seeds.get(pick.seed_id) if pick.seed_id else None
-        if pick.reason_type == "listened" and seed is not None:
-            text = f"Because you listened to {seed.compact['title']}"
-        elif pick.reason_type == "sounds_like" and seed is not None:
-            text = f"Sounds like {seed.compact['title']}"
+        kind = pick.reason_type
+        if kind == "listened" and seed is not None:
+            text = f"Because you listened to {seed.title}"
+        elif kind == "sounds_like" and seed is not None:
+            text = f"Sounds like {seed.title}"
         else:
-            text = REASON_TEXT.get(pick.reason_type, REASON_TEXT["popular"])
+            text = REASON_TEXT.get(kind, REASON_TEXT["popular"])
             seed = None
-            if pick.reason_type not in REASON_TEXT:
-                pick.reason_type = "popular"
+            if kind not in REASON_TEXT:
+                kind = pick.reason_type = "popular"
         results.append(
-            {
-                "track": pick.card.compact,
-                "score": round(float(pick.score), 4),
-                "source": pick.source,
-                "reason": {
-                    "type": pick.reason_type,
-                    "track": seed.compact if seed else None,
-                    "text": text,
-                },
-            }
+            Recommendation(
+                track=pick.card,
+                score=round(float(pick.score), 4),
+                source=pick.source,
+                reason=Reason(type=kind, track=seed, text=text),
+            )
         )
     return results

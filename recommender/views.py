@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from catalog import selectors as catalog
 from catalog.audio.moods import key_name
 from catalog.models import AudioFeatures, Track
-from listening.models import UserTrackStats
+from listening import selectors as listening
 from recommender import selectors
 
 HOME_SHELVES, HOME_SHELF_SIZE = 2, 6
@@ -27,7 +27,7 @@ def home(request):
     if request.user.is_authenticated:
         context["shelves"] = selectors.shelves_for_user(
             user=request.user, shelves=HOME_SHELVES, n=HOME_SHELF_SIZE
-        )["shelves"]
+        ).shelves
     return render(request, "recommender/home.html", context)
 
 
@@ -36,19 +36,19 @@ def for_you(request):
     body = selectors.shelves_for_user(
         user=request.user, shelves=FOR_YOU_SHELVES, n=FOR_YOU_SHELF_SIZE
     )
-    has_listens = UserTrackStats.objects.filter(user=request.user).exists()
+    has_listens = listening.user_has_listened(user_id=request.user.pk)
     picks = []
-    if not body["shelves"]:
-        picks = selectors.recommendations_for_user(user=request.user, n=12)["results"]
+    if not body.shelves:
+        picks = selectors.recommendations_for_user(user=request.user, n=12).results
     return render(
         request,
         "recommender/for_you.html",
         {
-            "shelves": body["shelves"],
-            "model_version": body["model_version"],
-            "trained_at": body["trained_at"],
+            "shelves": body.shelves,
+            "model_version": body.model_version,
+            "trained_at": body.trained_at,
             "has_listens": has_listens,
-            "picks": [{"track": p["track"], "detail": p["reason"]["text"]} for p in picks],
+            "picks": [{"track": p.track, "detail": p.reason.text} for p in picks],
         },
     )
 
@@ -77,8 +77,8 @@ def track_detail(request, pk: int):
                 for m in similar.matches
                 if m.track_id in similar_tracks
             ],
-            "also_played": [{"track": r["track"]} for r in also["results"]],
-            "model_version": also["model_version"],
+            "also_played": [{"track": r.track} for r in also.results],
+            "model_version": also.model_version,
         },
     )
 

@@ -77,14 +77,6 @@ class FactorModel:
         best = contributions.argmax(axis=0)
         return [int(items[b]) for b in best]
 
-    def explain(self, row: csr_matrix, column: int, weights=None):
-        """(top contributing column, its share, weights to reuse) for one recommended column."""
-        _, contributions, weights = self._solver.explain(0, row, column, user_weights=weights, N=1)
-        if not contributions:
-            return None, 0.0, weights
-        best, score = contributions[0]
-        return int(best), float(score), weights
-
     def similar_items(self, column: int, n: int) -> list[tuple[int, float]]:
         """Columns most similar to `column` by cosine of item factors, the item itself removed."""
         norms = np.linalg.norm(self.item_factors, axis=1)

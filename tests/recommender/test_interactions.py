@@ -48,9 +48,9 @@ def test_arrays_match_the_database(world):
 def test_postgres_reads_with_copy(world, django_assert_max_num_queries):
     assert connection.vendor == "postgresql"
     with django_assert_max_num_queries(1):  # the COPY (feedback is one more ORM query)
-        from recommender.services.interactions import _read_copy
+        from listening.selectors import listening_columns_copy
 
-        columns = _read_copy()
+        columns = listening_columns_copy()
     assert len(columns[0]) == UserTrackStats.objects.count()
 
 

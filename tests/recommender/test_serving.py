@@ -18,6 +18,7 @@ from tests.factories import (
     UserFactory,
     features_from_vector,
 )
+from tests.helpers.als import implicit_best_contributor
 from tests.helpers.world import CALM
 
 
@@ -77,7 +78,8 @@ def test_at_most_two_per_artist_and_feedback_is_respected(client, trained):
 
 
 def test_choose_reads_on_when_the_best_chunk_is_all_blocked(db):
-    from recommender.personal import Pick, choose
+    from recommender.engine.ranking import Pick
+    from recommender.personal import choose
 
     blocked, other = ArtistFactory(), ArtistFactory()
     # the first 2n+10 picks (one chunk of cards) all belong to an artist the user disliked
@@ -159,7 +161,7 @@ def test_shelves_are_attributed_to_the_largest_explain_contribution(client, trai
     als = [p for p in ranked if p.source == "als"]
     assert len(als) >= 3
     for pick in als:
-        best, _, _ = model.explain(row, model.column_of(pick.track_id))
+        best = implicit_best_contributor(model, row, model.column_of(pick.track_id))
         assert int(model.track_ids[best]) == pick.seed_id
 
 
