@@ -49,6 +49,8 @@ def signup(request):
     target = request.POST.get("next") or request.GET.get("next") or "/for-you/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/for-you/"
+    if request.user.is_authenticated:  # no second account by accident: say who is signed in
+        return render(request, "registration/signup.html", {"form": None, "next": target})
     wait = None
     if request.method == "POST":
         wait = attempt_wait(request, action="sign_up", username=request.POST.get("username", ""))

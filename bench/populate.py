@@ -3,6 +3,7 @@
     python bench/populate.py catalogue --users 10000 --tracks 100000
     python bench/populate.py events --events 1000000 --active-tracks 50000 [--seed 1]
     python bench/populate.py tokens --count 16
+    python bench/populate.py sessions --count 16
 
 Run by bench/run.py in a child process whose DATABASE_URL is the throwaway database. Events
 follow a Zipf-like popularity over the `active` tracks and a lognormal activity per listener,
@@ -164,6 +165,25 @@ def tokens(count: int) -> dict:
     return {"tokens": [Token.objects.get_or_create(user=u)[0].key for u in users]}
 
 
+def sessions(count: int) -> dict:
+    """Signed-in browser sessions for the first `count` bench listeners (for page timings)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    engine = import_module(settings.SESSION_ENGINE)
+    keys = []
+    for user in User.objects.filter(username__startswith="bench").order_by("pk")[:count]:
+        session = engine.SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return {"sessions": keys}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="what", required=True)
@@ -177,12 +197,16 @@ def main() -> None:
     e.add_argument("--seed", type=int, default=1)
     t = sub.add_parser("tokens")
     t.add_argument("--count", type=int, default=16)
+    s = sub.add_parser("sessions")
+    s.add_argument("--count", type=int, default=16)
     args = parser.parse_args()
     started = time.perf_counter()
     if args.what == "catalogue":
         result = catalogue(args.users, args.tracks, args.seed)
     elif args.what == "events":
         result = events(args.events, args.active_tracks, args.seed)
+    elif args.what == "sessions":
+        result = sessions(args.count)
     else:
         result = tokens(args.count)
     with connection.cursor() as cursor:

@@ -255,11 +255,44 @@ def _serving(env, sizes: Sizes, data: Path) -> dict[str, float]:
         workers = psutil.Process(server.pid).children()
         figures["serving_rss_mb"] = max(w.memory_info().rss for w in workers) / 2**20
 
+        figures.update(_pages(env, base, sizes, track_ids))
         figures["listens_ingest_per_s"] = _ingest(base, auth, sizes)
         return figures
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+PAGE_REQUESTS = 100
+
+
+def _pages(env, base: str, sizes: Sizes, track_ids: list[int]) -> dict[str, float]:
+    """Server time of the two busiest pages, one request at a time on 127.0.0.1: a track page
+    (player, chart, similar, also played) and the home page of a signed-in listener whose
+    shelves are computed for that request (each request a different listener: no cache)."""
+    sessions = run_json(["bench/populate.py", "sessions", "--count", str(PAGE_REQUESTS + 8)], env)
+    cookies = iter({"sessionid": key} for key in sessions["sessions"])
+    rng = random.Random(11)
+    load.run(lambda s, c, n: s.get(f"{base}/tracks/{track_ids[n]}/"), concurrency=2, per_client=4)
+    load.run(lambda s, c, n: s.get(f"{base}/", cookies=next(cookies)), concurrency=2, per_client=4)
+    track = load.run(
+        lambda s, c, n: s.get(f"{base}/tracks/{rng.choice(track_ids)}/"),
+        concurrency=1, per_client=PAGE_REQUESTS,
+    )  # fmt: skip
+    _ok(track, "track page")
+    home = load.run(
+        lambda s, c, n: s.get(f"{base}/", cookies=next(cookies)),
+        concurrency=1, per_client=PAGE_REQUESTS,
+    )  # fmt: skip
+    _ok(home, "home page")
+    log(f"pages: track p50 {percentile(track.latencies_ms, 50):.1f} ms, home (signed in, "
+        f"uncached) p50 {percentile(home.latencies_ms, 50):.1f} ms")  # fmt: skip
+    return {
+        "page_track_p50_ms": percentile(track.latencies_ms, 50),
+        "page_track_p99_ms": percentile(track.latencies_ms, 99),
+        "page_home_p50_ms": percentile(home.latencies_ms, 50),
+        "page_home_p99_ms": percentile(home.latencies_ms, 99),
+    }
 
 
 def _ingest(base: str, auth: list[dict], sizes: Sizes) -> float:

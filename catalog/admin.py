@@ -91,6 +91,36 @@ class AudioFeaturesInline(admin.StackedInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_fields(self, request, obj=None):
+        return [tuple(_rounded_name(f) for f in row) for row in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [_rounded_name(f) for f in self.readonly_fields]
+
+
+FEATURE_DECIMALS = 3
+
+
+def _rounded_name(name: str) -> str:
+    field = AudioFeatures._meta.get_field(name)
+    return f"{name}_shown" if field.get_internal_type() == "FloatField" else name
+
+
+def _rounded(name: str):
+    field = AudioFeatures._meta.get_field(name)
+
+    @admin.display(description=field.verbose_name)
+    def show(self, features: AudioFeatures) -> str:
+        value = getattr(features, name)
+        return "-" if value is None else f"{value:.{FEATURE_DECIMALS}f}"
+
+    return show
+
+
+for _field in AudioFeatures._meta.get_fields():
+    if getattr(_field, "get_internal_type", None) and _field.get_internal_type() == "FloatField":
+        setattr(AudioFeaturesInline, f"{_field.name}_shown", _rounded(_field.name))
+
 
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
@@ -122,7 +152,7 @@ class TrackAdmin(admin.ModelAdmin):
             "File",
             {
                 "fields": [
-                    "audio",
+                    "audio_file",
                     "audio_format",
                     "mime_type",
                     "duration_s",
@@ -158,6 +188,15 @@ class TrackAdmin(admin.ModelAdmin):
             return "-"
         minutes, seconds = divmod(round(track.duration_s), 60)
         return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="audio")
+    def audio_file(self, track: Track) -> str:
+        """The stored name, linked to the API's audio view (media files are never routed)."""
+        if not track.pk or not track.audio:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("api:track-audio", args=[track.pk]), track.audio.name
+        )
 
     @admin.display(description="what the code means")
     def error_explained(self, track: Track) -> str:
@@ -209,6 +248,13 @@ class TrackAdmin(admin.ModelAdmin):
             "form": form,
             "results": results,
             "imported": sum(1 for r in results if r["result"] == IMPORTED),
+            "pending": sum(
+                1
+                for r in results
+                if r["track"] is not None
+                and r["result"] == IMPORTED
+                and r["track"].status in (Track.Status.PENDING, Track.Status.PROCESSING)
+            ),
         }
         return TemplateResponse(request, "admin/catalog/track/upload.html", context)
 

@@ -44,12 +44,37 @@ class IsStaffOrReadOnly(BasePermission):
 
 
 class TrackFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    """The list's filters (docs/player.md, "Filters"); any other query parameter is a 400."""
+
+    PAGING = ("page", "page_size", "format")
+
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="title, artist, or artist and title; typos forgiven, best match first",
+    )  # fmt: skip
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="the same as q"
+    )
     artist = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     emotion = serializers.ChoiceField(choices=selectors.EMOTIONS, required=False)
     tempo_min = serializers.FloatField(required=False, min_value=0, max_value=1000)
     tempo_max = serializers.FloatField(required=False, min_value=0, max_value=1000)
+    energy_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    energy_max = serializers.FloatField(required=False, min_value=0, max_value=1)
     status = serializers.ChoiceField(choices=Track.Status.choices, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields) - set(self.PAGING))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown query parameter."] for name in unknown}
+            )
+        for low, high in (("tempo_min", "tempo_max"), ("energy_min", "energy_max")):
+            if low in attrs and high in attrs and attrs[low] > attrs[high]:
+                raise serializers.ValidationError({low: [f"Must not be above {high}."]})
+        if attrs.get("q") and attrs.get("search") and attrs["q"] != attrs["search"]:
+            raise serializers.ValidationError({"search": ["Give q or search, not both."]})
+        return attrs
 
 
 @extend_schema(tags=["tracks"])
@@ -68,11 +93,13 @@ class TrackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         filters.is_valid(raise_exception=True)
         values = filters.validated_data
         return selectors.tracks_query(
-            q=values.get("q", ""),
+            q=values.get("q") or values.get("search", ""),
             artist_id=values.get("artist"),
             emotion=values.get("emotion", ""),
             tempo_min=values.get("tempo_min"),
             tempo_max=values.get("tempo_max"),
+            energy_min=values.get("energy_min"),
+            energy_max=values.get("energy_max"),
             status=values.get("status", ""),
         )
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
 
 from catalog.models import Artist, AudioFeatures, Track
+from catalog.search import artist_search_ids, track_search_ids
 from catalog.similarity import ArtistMatch, Match
 from catalog.similarity.store import get_index
-from catalog.text import name_key
 
 EMOTIONS = AudioFeatures.MOODS
 
@@ -21,13 +21,21 @@ def tracks_query(
     emotion: str = "",
     tempo_min: float | None = None,
     tempo_max: float | None = None,
+    energy_min: float | None = None,
+    energy_max: float | None = None,
     status: str = "",
 ) -> QuerySet[Track]:
-    """Tracks, newest first, filtered. `q` matches title or artist, ignoring case and accents."""
+    """Tracks, filtered; newest first, or best match first when `q` is given.
+
+    `q` forgives typos and matches the title, the artist or both ("artist title"), ignoring case
+    and accents (catalog.search); exact matches come first. The sound filters (`emotion`, tempo
+    and energy ranges) keep only analysed tracks.
+    """
     tracks = Track.objects.select_related("artist", "album", "features")
     if q:
-        key = name_key(q)
-        tracks = tracks.filter(Q(title_key__contains=key) | Q(artist__name_key__contains=key))
+        ids = track_search_ids(q=q)
+        rank = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)], default=Value(0))
+        tracks = tracks.filter(pk__in=ids).annotate(search_rank=rank)
     if artist_id is not None:
         tracks = tracks.filter(artist_id=artist_id)
     if emotion:
@@ -36,8 +44,16 @@ def tracks_query(
         tracks = tracks.filter(features__tempo__gte=tempo_min)
     if tempo_max is not None:
         tracks = tracks.filter(features__tempo__lte=tempo_max)
+    if energy_min is not None:
+        tracks = tracks.filter(features__energy__gte=energy_min)
+    if energy_max is not None:
+        tracks = tracks.filter(features__energy__lte=energy_max)
+    if any(v is not None for v in (tempo_min, tempo_max, energy_min, energy_max)):
+        tracks = tracks.filter(status=Track.Status.DONE)
     if status:
         tracks = tracks.filter(status=status)
+    if q:
+        return tracks.order_by("search_rank", "-id")
     return tracks.order_by("-created_at", "-id")
 
 
@@ -100,9 +116,12 @@ def track_cards(ids) -> dict[int, TrackCard]:
 
 
 def artists_query(*, q: str = "") -> QuerySet[Artist]:
+    """Artists with their track count; by name, or best match first when `q` is given."""
     artists = Artist.objects.annotate(track_count=Count("tracks"))
     if q:
-        artists = artists.filter(name_key__contains=name_key(q))
+        ids = artist_search_ids(q=q, limit=50)
+        rank = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)], default=Value(0))
+        return artists.filter(pk__in=ids).annotate(search_rank=rank).order_by("search_rank", "id")
     return artists.order_by("name", "id")
 
 

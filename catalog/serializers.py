@@ -32,6 +32,16 @@ def _audio_url_template() -> str:
     return reverse("api:track-audio", args=[0]).replace("/0/", "/{}/")
 
 
+@lru_cache(maxsize=1)
+def _image_url_template() -> str:
+    return reverse("api:track-art", args=[0]).replace("/0/", "/{}/")
+
+
+def image_url(track_id: int) -> str:
+    """The track's picture: its cover art, or the one drawn from its sound (never missing)."""
+    return _image_url_template().format(track_id)
+
+
 def audio_url(track: Track) -> str | None:
     if not track.audio:
         return None
@@ -41,13 +51,15 @@ def audio_url(track: Track) -> str | None:
 def compact_fields(
     *, pk: int, title: str, artist_id: int, artist_name: str, duration_s, has_audio: bool
 ) -> dict:
-    """{id, title, artist: {id, name}, duration_s, audio_url}: the track inside other answers."""
+    """{id, title, artist: {id, name}, duration_s, audio_url, image_url}: the track inside other
+    answers."""
     return {
         "id": pk,
         "title": title,
         "artist": {"id": artist_id, "name": artist_name},
         "duration_s": duration_s,
         "audio_url": _audio_url_template().format(pk) if has_audio else None,
+        "image_url": _image_url_template().format(pk),
     }
 
 
@@ -84,10 +96,15 @@ class TrackFields(serializers.Serializer):
     artist = ArtistCompactSerializer()
     duration_s = serializers.FloatField(allow_null=True)
     audio_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_audio_url(self, track: Track) -> str | None:
         return audio_url(track)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_image_url(self, track: Track) -> str:
+        return image_url(track.pk)
 
 
 class TrackCompactSerializer(TrackFields):

@@ -8,7 +8,10 @@ router = SimpleRouter()
 router.register("tracks", TrackViewSet, basename="track")
 router.register("artists", ArtistViewSet, basename="artist")
 
-api_urlpatterns = router.urls
+api_urlpatterns = [
+    path("tracks/<int:pk>/art/", views.track_art, name="track-art"),
+    *router.urls,
+]
 
 urlpatterns = [
     path("artists/<int:pk>/", views.artist_detail, name="artist"),

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Track
+from catalog import selectors as catalog_selectors
+from catalog.models import Artist, Track
+from catalog.serializers import card_data
 from core import locks
 from core.api import query_int, query_n
 from core.queue import send
 from musicrec.celery import app
-from recommender import selectors
+from recommender import radio, selectors
 from recommender.models import ModelVersion
 from recommender.serializers import (
     ActiveModelSerializer,
     AlsoPlayedSerializer,
     ModelVersionSerializer,
+    RadioSerializer,
     RecommendationsSerializer,
     RetrainQueuedSerializer,
     ShelvesSerializer,
@@ -132,3 +135,93 @@ class RetrainView(APIView):
 
 def _busy() -> Response:
     return Response({"detail": "A retrain is already running."}, status=status.HTTP_409_CONFLICT)
+
+
+class RadioQuerySerializer(serializers.Serializer):
+    """docs/player.md, "Radio": exactly one seed, or the `station` to continue."""
+
+    SEEDS = ("seed_track", "seed_artist", "mood", "taste", "station")
+
+    seed_track = serializers.IntegerField(required=False, min_value=1)
+    seed_artist = serializers.IntegerField(required=False, min_value=1)
+    mood = serializers.ChoiceField(choices=catalog_selectors.EMOTIONS, required=False)
+    taste = serializers.ChoiceField(choices=["1"], required=False)
+    station = serializers.CharField(required=False, max_length=400)
+    n = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
+    skipped = serializers.RegexField(r"^\d{1,12}(,\d{1,12}){0,199}$", required=False)
+    tempo_min = serializers.FloatField(required=False, min_value=0, max_value=1000)
+    tempo_max = serializers.FloatField(required=False, min_value=0, max_value=1000)
+    energy_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    energy_max = serializers.FloatField(required=False, min_value=0, max_value=1)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields) - {"format"})
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown query parameter."] for name in unknown}
+            )
+        given = [name for name in self.SEEDS if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"seed": ["Give exactly one of seed_track, seed_artist, mood, taste or station."]}
+            )
+        return attrs
+
+
+@extend_schema(tags=["radio"], parameters=[RadioQuerySerializer], responses={200: RadioSerializer})
+class RadioView(APIView):
+    """An endless station; pass the returned `station` to continue it (docs/player.md, "Radio")."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        query = RadioQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        user = request.user if request.user.is_authenticated else None
+        try:
+            station = self._station(values, user)
+        except radio.StationError as exc:
+            raise ValidationError({"station": [str(exc)]}) from exc
+        filters = {k: values[k] for k in ("tempo_min", "tempo_max", "energy_min", "energy_max")
+                   if k in values}  # fmt: skip
+        skipped = [int(t) for t in values.get("skipped", "").split(",") if t]
+        batch = radio.radio_next(
+            station=station, user=user, n=values["n"], skipped=skipped, filters=filters
+        )
+        return Response(
+            {
+                "station": batch.station,
+                "results": [
+                    {
+                        "track": card_data(card),
+                        "reason": {
+                            "type": reason["type"],
+                            "text": reason["text"],
+                            "track": card_data(reason["track"]) if reason["track"] else None,
+                        },
+                    }
+                    for card, reason in batch.picks
+                ],
+            }
+        )
+
+    def _station(self, values: dict, user) -> radio.Station:
+        if "station" in values:
+            user_id = user.pk if user else None
+            return radio.station_get(station_id=values["station"], user_id=user_id)
+        if "taste" in values:
+            if user is None:
+                raise NotAuthenticated("Sign in for a station from your taste.")
+            seed = {"taste": 1}
+        elif "seed_track" in values:
+            if not Track.objects.filter(pk=values["seed_track"]).exists():
+                raise NotFound("No such track.")
+            seed = {"track": values["seed_track"]}
+        elif "seed_artist" in values:
+            if not Artist.objects.filter(pk=values["seed_artist"]).exists():
+                raise NotFound("No such artist.")
+            seed = {"artist": values["seed_artist"]}
+        else:
+            seed = {"mood": values["mood"]}
+        return radio.station_start(seed=seed, user_id=user.pk if user else None)

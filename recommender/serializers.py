@@ -146,3 +146,19 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 class RetrainQueuedSerializer(serializers.Serializer):
     status = serializers.CharField()
+
+
+class RadioReasonSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["seed", "sounds_like", "also_played", "taste", "mood"])
+    text = serializers.CharField()
+    track = TrackCompactSerializer(allow_null=True, help_text="the track the reason names")
+
+
+class RadioPickSerializer(serializers.Serializer):
+    track = TrackCompactSerializer()
+    reason = RadioReasonSerializer()
+
+
+class RadioSerializer(serializers.Serializer):
+    station = serializers.CharField(help_text="pass it back as ?station= to continue")
+    results = RadioPickSerializer(many=True)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.art.covers import cover_store
 from catalog.audio import errors
 from catalog.audio.errors import AudioError
 from catalog.audio.probe import AudioHeader, probe
@@ -131,6 +132,7 @@ def track_import(
     except BaseException:
         stored_path.unlink(missing_ok=True)
         raise
+    cover_store(track_id=track.pk, audio_path=stored_path)
     return ImportResult(IMPORTED, track=track)
 
 

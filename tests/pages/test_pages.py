@@ -69,7 +69,7 @@ def test_pages_for_people_need_a_login(client):
 def test_track_page_has_player_chart_similar_and_also_played(client, world):
     track = world.calm_tracks[0]
     html = page(client, f"/tracks/{track.pk}/")
-    assert f'src="/api/tracks/{track.pk}/audio/"' not in html  # factory tracks have no audio
+    assert f'data-audio-url="/api/tracks/{track.pk}/audio/"' not in html  # no audio in factories
     assert "There is no audio for this track" in html
     assert '<svg role="img"' in html
     assert "Energy" in html
@@ -82,12 +82,14 @@ def test_track_page_has_player_chart_similar_and_also_played(client, world):
     assert "Appears once a recommendation model has been trained" in html
 
 
-def test_track_page_with_audio_has_a_recording_player(client, imported_track):
+def test_track_page_with_audio_has_a_play_button_for_the_player_bar(client, imported_track):
     track = imported_track()
     html = page(client, f"/tracks/{track.pk}/")
-    assert f'src="/api/tracks/{track.pk}/audio/"' in html
+    assert f'data-audio-url="/api/tracks/{track.pk}/audio/"' in html
     assert f'data-track-id="{track.pk}"' in html
+    assert f'aria-label="Play {track.title}"' in html
     assert 'data-listens-url="/api/listens/"' in html
+    assert 'id="player-audio"' in html  # the one player, outside the swapped #page
     assert "js/player" in html
 
 
@@ -116,7 +118,7 @@ def test_search_is_accent_and_case_insensitive(client):
     assert "Déjà Vu" in html
     assert "1 track for" in html
     assert "Beyoncé" in page(client, "/search/?q=beyonce")
-    assert "Type a title or an artist" in page(client, "/search/")
+    assert "find a title or an artist" in page(client, "/search/")
     assert "No track matches" in page(client, "/search/?q=zzzz")
 
 
