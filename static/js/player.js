@@ -354,8 +354,8 @@
 
   function setMediaSession(track) {
     if (!("mediaSession" in navigator) || !window.MediaMetadata) return;
-    var artwork = track.imageUrl ? [{ src: new URL(track.imageUrl, location.href).href, sizes: "512x512",
-      type: track.imageUrl.indexOf(".jpg") >= 0 ? "image/jpeg" : "image/svg+xml" }] : [];
+    // the picture is a JPEG cover or a drawn SVG: the browser reads the type from the response
+    var artwork = track.imageUrl ? [{ src: new URL(track.imageUrl, location.href).href, sizes: "512x512" }] : [];
     navigator.mediaSession.metadata = new MediaMetadata({
       title: track.title, artist: track.artist, album: state.radio ? state.radio.label : "musicrec",
       artwork: artwork,
