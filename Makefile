@@ -15,7 +15,7 @@ $(VENV)/.installed-runtime: requirements.txt | $(VENV)/bin/python
 	$(PIP) install -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-spark.txt | $(VENV)/bin/python
 	$(PIP) install -r requirements-dev.txt
 	touch $(VENV)/.installed-runtime $@
 

@@ -223,6 +223,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 500
 # --- recommender ------------------------------------------------------------------------------
 
 MUSICREC_ALS_USE_GPU = env_bool("MUSICREC_ALS_USE_GPU", False)
+# Who trains: `implicit` in this process, or `spark` (docs/deployment.md, "Training on Spark").
+MUSICREC_TRAINER = env_str("MUSICREC_TRAINER", "implicit")
+MUSICREC_SPARK_MASTER = env_str("MUSICREC_SPARK_MASTER", "local[*]")
+# Parquet in and out of Spark: a path the driver and every executor can read and write.
+MUSICREC_SPARK_STAGING = Path(env_str("MUSICREC_SPARK_STAGING", str(DATA_DIR / "spark")))
 # A new model may score this much below the active one (NDCG@10, absolute) and still replace it.
 MUSICREC_GATE_TOLERANCE = env_float("MUSICREC_GATE_TOLERANCE", 0.02)
 MUSICREC_KEEP_MODEL_VERSIONS = env_int("MUSICREC_KEEP_MODEL_VERSIONS", 5)

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from recommender.services import NothingToLearn, RetrainBusy, model_train
+from recommender.services import NothingToLearn, RetrainBusy, TrainerUnavailable, model_train
 
 logger = logging.getLogger(__name__)
 
@@ -26,4 +26,7 @@ def retrain() -> dict:
     except NothingToLearn as exc:
         logger.info("retrain skipped: %s", exc)
         return {"status": "skipped", "reason": str(exc)}
+    except TrainerUnavailable as exc:  # a retry cannot install Java: say so once, clearly
+        logger.error("retrain not started: %s", exc)
+        return {"status": "failed", "reason": str(exc)}
     return result.as_json()

@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from tests import environment
 
-SERVICE_MARKERS = ("postgres", "redis", "browser")
+SERVICE_MARKERS = ("postgres", "redis", "browser", "spark")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -9,6 +9,7 @@ It decides which real services this run has, and points the settings at private 
   server), flushed at the start of the run so throttle counters, caches and stray Celery messages
   never leak between runs or into a developer's own processes.
 - Chromium: /usr/bin/chromium (or MUSICREC_CHROMIUM).
+- Spark: pyspark importable and a Java on PATH or JAVA_HOME.
 - Uploaded audio and model files go to a temporary MUSICREC_DATA_DIR.
 
 With MUSICREC_REQUIRE_SERVICES=1 a missing service fails the tests that need it instead.
@@ -63,6 +64,21 @@ def _probe_redis(url: str) -> str | None:
     return None
 
 
+def _probe_spark() -> str | None:
+    """pyspark installed (requirements-spark.txt) and a Java to run it (.ci/run installs both)."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("pyarrow") is None:
+        return "pyspark or pyarrow not installed (pip install -r requirements-spark.txt)"
+    home = os.environ.get("JAVA_HOME")
+    if not (
+        os.access(os.path.join(home, "bin", "java"), os.X_OK) if home else shutil.which("java")
+    ):
+        return "no Java for Spark (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
 def _test_redis_url() -> str:
     explicit = os.environ.get("MUSICREC_TEST_REDIS_URL")
     if explicit:
@@ -105,6 +121,8 @@ def _configure() -> None:
         None if Path(chromium).exists() else f"Chromium not found at {chromium}"
     )
     resolved["chromium"] = chromium
+
+    unavailable["spark"] = _probe_spark()
 
     data_dir = tempfile.mkdtemp(prefix="musicrec-test-data-")
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)

@@ -1,5 +1,6 @@
 """Writes of the recommender: training, activation, pruning."""
 
+from recommender.services.trainers import TrainerUnavailable, trainer_configured
 from recommender.services.training import (
     EXIT_ACTIVE,
     EXIT_REJECTED,
@@ -20,8 +21,10 @@ __all__ = [
     "NothingToLearn",
     "RetrainBusy",
     "TrainResult",
+    "TrainerUnavailable",
     "model_train",
     "models_prune",
+    "trainer_configured",
     "training_defaults",
     "version_activate",
 ]

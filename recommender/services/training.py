@@ -21,9 +21,10 @@ from core import locks
 from recommender.engine import artifact as artifacts
 from recommender.engine.evaluation import popularity_scores
 from recommender.engine.pipeline import Evaluation, evaluate, matrix_for, tune
-from recommender.engine.trainer import ImplicitAlsTrainer, Params
+from recommender.engine.trainer import Params, Trainer
 from recommender.models import ModelVersion, TrainingDefaults
 from recommender.services.interactions import interactions_read
+from recommender.services.trainers import trainer_configured
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def model_train(
     force: bool = False,
     activate: bool = True,
     hooks: Hooks | None = None,
+    trainer: Trainer | None = None,
 ) -> TrainResult:
     """Train a new model version from the database. See the module docstring for locking.
 
@@ -90,9 +92,11 @@ def model_train(
     grid on a validation split first and stores the winner as the new defaults. The gate
     (CONTRACT section 3): the first model is always activated; later ones only if their NDCG@10
     beats popularity's and is within the tolerance of the active version's; `force` activates
-    regardless; `activate=False` leaves the version `ready`.
+    regardless; `activate=False` leaves the version `ready`. `trainer` defaults to the one
+    MUSICREC_TRAINER names; TrainerUnavailable, before any work, when it cannot run here.
     """
     hooks = hooks or Hooks()
+    trainer = trainer or trainer_configured()
     with locks.try_lock(locks.RETRAIN) as acquired:
         if not acquired:
             raise RetrainBusy("another retrain is running")
@@ -100,7 +104,7 @@ def model_train(
         params = replace(training_defaults().as_params(), **(overrides or {}))
         version = ModelVersion.objects.create(params=params.as_dict())
         try:
-            return _train(version, params, tune_grid, force, activate, hooks)
+            return _train(version, params, trainer, tune_grid, force, activate, hooks)
         except BaseException as exc:
             version.status = ModelVersion.Status.FAILED
             version.reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -113,12 +117,12 @@ def model_train(
 def _train(
     version: ModelVersion,
     params: Params,
+    trainer: Trainer,
     tune_grid: bool,
     force: bool,
     activate: bool,
     hooks: Hooks,
 ) -> TrainResult:
-    trainer = ImplicitAlsTrainer(use_gpu=settings.MUSICREC_ALS_USE_GPU)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
 

@@ -10,7 +10,9 @@ from recommender.services import (
     Hooks,
     NothingToLearn,
     RetrainBusy,
+    TrainerUnavailable,
     model_train,
+    trainer_configured,
     training_defaults,
 )
 
@@ -43,6 +45,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
+        try:
+            trainer = trainer_configured()  # no Java, no pyspark: one line, before any work
+        except TrainerUnavailable as exc:
+            raise CommandError(str(exc)) from None
         overrides = {
             name: options[name]
             for name in ("factors", "iterations", "regularization", "alpha", "confidence")
@@ -62,6 +68,7 @@ class Command(BaseCommand):
                 force=options["force"],
                 activate=not options["no_activate"],
                 hooks=hooks,
+                trainer=trainer,
             )
         except RetrainBusy as exc:
             bar.close()
