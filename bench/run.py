@@ -85,9 +85,12 @@ def main() -> None:
         throwaway_database() as url,
     ):
         data = Path(folder)
+        # pages need the collected static files' manifest (production storage, DEBUG off)
         env = child_env(url, data, **_redis_env())
         log(f"database {url.rsplit('/', 1)[-1]}, data in {data}")
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+        subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO,
+                       env=env, check=True)  # fmt: skip
         _catalogue(env, sizes)
         log("events: " + json.dumps(run_json(
             ["bench/populate.py", "events", "--events", str(sizes.events), "--active-tracks",
