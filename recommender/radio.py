@@ -35,6 +35,7 @@ ANCHORS = 6
 POOL = 120  # candidates scored per batch
 WEIGHTS = {"sound": 0.5, "also": 0.3, "taste": 0.2}
 SKIP_PENALTY = 1.2
+CLOSE_SOUND = 0.3  # below this closeness a pick is "the closest left", not "sounds like"
 MOOD_WORDS = {"happy": "Happy", "sad": "Sad", "energetic": "Energetic", "calm": "Calm"}
 
 
@@ -49,6 +50,7 @@ class Pick:
     reason_type: str  # seed | sounds_like | also_played | taste | mood
     reason_track: int | None = None
     taste_text: str = ""
+    sound: float = 0.0  # the sound voice's 0..1 closeness, to word the reason honestly
 
 
 @dataclass
@@ -144,8 +146,8 @@ def _candidates(station: Station, user, *, exclude: set[int], filters: dict) -> 
 
     def add(track_id: int, voice: str, value: float, reason_track: int | None, text: str = ""):
         entry = scores.setdefault(track_id, {"sound": 0.0, "also": 0.0, "taste": 0.0, "why": {}})
-        if value > entry[voice]:
-            entry[voice] = value
+        if value > entry[voice] or voice not in entry["why"]:
+            entry[voice] = max(value, entry[voice])
             entry["why"][voice] = (reason_track, text)
 
     for track_id, similarity, anchor in catalog.content_top(
@@ -189,7 +191,7 @@ def _candidates(station: Station, user, *, exclude: set[int], filters: dict) -> 
             reason_type = "seed"
         elif "mood" in station.seed and voice == "sound":
             reason_type = "mood"
-        picks.append(Pick(track_id, total, reason_type, reason_track, text))
+        picks.append(Pick(track_id, total, reason_type, reason_track, text, entry["sound"]))
     picks.sort(key=lambda p: (-p.score, p.track_id))
     return picks
 
@@ -243,6 +245,8 @@ def _reason(pick: Pick, cards: dict, seed: dict) -> dict:
         text = "The track this station started from"
     elif pick.reason_type == "mood":
         text = f"{MOOD_WORDS[seed['mood']]}" + (f", and sounds like {title}" if title else "")
+    elif pick.reason_type == "sounds_like" and other and pick.sound < CLOSE_SOUND:
+        text = f"The closest left to {title}"  # nothing near remains: say so, not "sounds like"
     elif pick.reason_type == "sounds_like" and other:
         text = f"Sounds like {title}"
     elif pick.reason_type == "also_played" and other:
