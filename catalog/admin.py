@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -26,9 +24,9 @@ from catalog.services import (
     IMPORTED,
     album_save,
     artist_save,
-    track_import,
     track_save_metadata,
     tracks_reanalyse,
+    upload_import,
 )
 from catalog.text import name_key
 
@@ -263,16 +261,12 @@ class TrackAdmin(admin.ModelAdmin):
         title = form.cleaned_data["title"] if len(files) == 1 else ""
         results = []
         for upload in files:
-            with upload:  # the import moves the temporary file; let go of it once done
-                outcome = track_import(
-                    source=Path(upload.temporary_file_path()),
-                    original_name=upload.name,
-                    move=True,
-                    too_large=getattr(upload, "too_large", False),
-                    title=title,
-                    artist_name=form.cleaned_data["artist"],
-                    album_title=form.cleaned_data["album"],
-                )
+            outcome = upload_import(
+                upload=upload,
+                title=title,
+                artist_name=form.cleaned_data["artist"],
+                album_title=form.cleaned_data["album"],
+            )
             track = Track.objects.filter(pk=outcome.track_id).first()
             results.append(
                 {

@@ -28,7 +28,7 @@ from catalog.serializers import (
     UploadRefusedSerializer,
     compact_track,
 )
-from catalog.services import DUPLICATE, IMPORTED, track_import
+from catalog.services import DUPLICATE, IMPORTED, upload_import
 from catalog.streaming import file_response
 from core.api import MAX_BIGINT, query_n
 from core.parsing import JSONParser
@@ -115,24 +115,19 @@ class TrackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             409: DuplicateSerializer,
             413: UploadRefusedSerializer,
         },
-        description="Upload audio (staff). Content decides: CONTRACT section 5.",
+        description="Upload audio (staff). The content decides, never the file's name; every "
+        'outcome and error code is in docs/api.md, "Upload outcomes".',
     )
     def create(self, request: Request) -> Response:
         upload = TrackUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        audio = upload.validated_data["audio"]
-        # the import moves the temporary file into place; closing the upload lets go of it now
-        # rather than in a finaliser that finds it gone
-        with audio:
-            result = track_import(
-                source=Path(audio.temporary_file_path()),
-                original_name=audio.name,
-                move=True,
-                too_large=getattr(audio, "too_large", False),
-                title=upload.validated_data.get("title", ""),
-                artist_name=upload.validated_data.get("artist", ""),
-                album_title=upload.validated_data.get("album", ""),
-            )
+        values = upload.validated_data
+        result = upload_import(
+            upload=values["audio"],
+            title=values.get("title", ""),
+            artist_name=values.get("artist", ""),
+            album_title=values.get("album", ""),
+        )
         if result.result == IMPORTED:
             track = selectors.track_get(track_id=result.track_id)  # as it stands after commit
             return Response(TrackDetailSerializer(track).data, status=status.HTTP_201_CREATED)

@@ -6,11 +6,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core import locks
-from core.queue import send
-from musicrec.celery import app
 from recommender.models import ModelVersion, TrainingDefaults
-from recommender.services import NothingToLearn, RetrainBusy, model_train, version_activate
+from recommender.services import dispatch, retrain_request, version_activate
 
 STATUS_COLOURS = {
     ModelVersion.Status.ACTIVE: "#1d7a35",
@@ -18,6 +15,14 @@ STATUS_COLOURS = {
     ModelVersion.Status.TRAINING: "#8a6d00",
     ModelVersion.Status.REJECTED: "#b36b00",
     ModelVersion.Status.FAILED: "#b3261e",
+}
+
+RETRAIN_MESSAGE_LEVELS = {
+    dispatch.RAN: messages.SUCCESS,
+    dispatch.QUEUED: messages.SUCCESS,
+    dispatch.BUSY: messages.WARNING,
+    dispatch.NOTHING_TO_LEARN: messages.WARNING,
+    dispatch.BROKER_DOWN: messages.ERROR,
 }
 
 
@@ -98,26 +103,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
         back = HttpResponseRedirect(reverse("admin:recommender_modelversion_changelist"))
         if request.method != "POST" or not self.has_activate_permission(request):
             return back
-        if locks.is_locked(locks.RETRAIN):
-            self.message_user(request, "A retrain is already running.", messages.WARNING)
-        elif not app.conf.task_always_eager:
-            from recommender.tasks import retrain
-
-            if send(retrain):
-                self.message_user(request, "Retrain queued.", messages.SUCCESS)
-            else:
-                self.message_user(request, "The task queue is unavailable.", messages.ERROR)
-        else:
-            try:
-                result = model_train()
-            except (RetrainBusy, NothingToLearn) as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-            else:
-                body = result.as_json()
-                level = messages.SUCCESS if result.exit_code == 0 else messages.WARNING
-                self.message_user(
-                    request, f"Model {body['version']}: {body['status']} ({body['reason']})", level
-                )
+        answer = retrain_request()
+        level = RETRAIN_MESSAGE_LEVELS[answer.outcome]
+        if answer.outcome == dispatch.RAN and answer.result.rejected:
+            level = messages.WARNING
+        self.message_user(request, answer.detail, level)
         return back
 
 

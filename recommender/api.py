@@ -14,10 +14,7 @@ from rest_framework.views import APIView
 from catalog import selectors as catalog_selectors
 from catalog.models import Artist, Track
 from catalog.serializers import card_data
-from core import locks
 from core.api import query_int, query_n
-from core.queue import send
-from musicrec.celery import app
 from recommender import radio, selectors
 from recommender.models import ModelVersion
 from recommender.serializers import (
@@ -32,7 +29,7 @@ from recommender.serializers import (
     recommendations_data,
     shelves_data,
 )
-from recommender.services import NothingToLearn, RetrainBusy, model_train
+from recommender.services import dispatch, retrain_request
 
 N_PARAMETER = OpenApiParameter("n", int, description="1..100")
 
@@ -105,7 +102,9 @@ class ModelListView(generics.ListAPIView):
     responses={
         202: RetrainQueuedSerializer,
         200: ModelVersionSerializer,
+        400: OpenApiResponse(description="tasks inline and no listening data yet"),
         409: OpenApiResponse(description="a retrain is already running"),
+        503: OpenApiResponse(description="the task queue is unavailable; nothing was queued"),
     },
     description="Staff. With a broker: queued (202). With tasks inline: runs now and answers "
     "200 with `retrain --json`'s body.",
@@ -114,27 +113,19 @@ class RetrainView(APIView):
     permission_classes = [IsAdminUser]
 
     def post(self, request: Request) -> Response:
-        if locks.is_locked(locks.RETRAIN):
-            return _busy()
-        if not app.conf.task_always_eager:
-            from recommender.tasks import retrain
-
-            if not send(retrain):
-                return Response(
-                    {"detail": "The task queue is unavailable; try again shortly."}, status=503
-                )
+        answer = retrain_request()
+        if answer.outcome == dispatch.RAN:
+            return Response(answer.result.as_json())
+        if answer.outcome == dispatch.QUEUED:
             return Response({"status": "queued"}, status=status.HTTP_202_ACCEPTED)
-        try:
-            result = model_train()
-        except RetrainBusy:
-            return _busy()
-        except NothingToLearn as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(result.as_json())
+        return Response({"detail": answer.detail}, status=RETRAIN_REFUSED[answer.outcome])
 
 
-def _busy() -> Response:
-    return Response({"detail": "A retrain is already running."}, status=status.HTTP_409_CONFLICT)
+RETRAIN_REFUSED = {
+    dispatch.BUSY: status.HTTP_409_CONFLICT,
+    dispatch.BROKER_DOWN: status.HTTP_503_SERVICE_UNAVAILABLE,
+    dispatch.NOTHING_TO_LEARN: status.HTTP_400_BAD_REQUEST,
+}
 
 
 class RadioQuerySerializer(serializers.Serializer):

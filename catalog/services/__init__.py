@@ -16,6 +16,7 @@ from catalog.services.imports import (
     artist_get_or_create,
     track_import,
     track_metadata_only,
+    upload_import,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "track_save_metadata",
     "tracks_reanalyse",
     "tracks_requeue_stuck",
+    "upload_import",
 ]

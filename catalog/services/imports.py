@@ -1,4 +1,5 @@
-"""track_import: the one way audio becomes a track (admin, bulk page, command, API)."""
+"""track_import: the one way audio becomes a track (admin, bulk page, command, API);
+upload_import: the same for a file that came in over HTTP (admin's upload page, the API)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import mutagen
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -67,9 +69,9 @@ def track_import(
     """Store an audio file as a new `pending` track and queue its analysis after commit.
 
     Decided by content alone (libsndfile's reading of the header), never by the file's name or
-    claimed type; the stored name is generated. Outcomes follow CONTRACT section 5: `imported`,
-    `duplicate` (same sha256 as an existing track; nothing stored) or `rejected` with a code
-    (`too_large`, `unsupported_format`, `too_long`, `too_short`; nothing stored).
+    claimed type; the stored name is generated. Outcomes (docs/api.md, "Upload outcomes"):
+    `imported`, `duplicate` (same sha256 as an existing track; nothing stored) or `rejected` with
+    a code (`too_large`, `unsupported_format`, `too_long`, `too_short`; nothing stored).
 
     `move=True` takes ownership of `source` (an upload's temporary file) and renames it into place;
     otherwise the file is copied. Explicit `title`/`artist_name`/`album_title` win over tags.
@@ -134,6 +136,29 @@ def track_import(
         raise
     cover_store(track_id=track.pk, audio_path=stored_path)
     return ImportResult(IMPORTED, track=track)
+
+
+def upload_import(
+    *, upload: UploadedFile, title: str = "", artist_name: str = "", album_title: str = ""
+) -> ImportResult:
+    """track_import for an uploaded file (catalog.uploads streamed it to a temporary file).
+
+    Takes the temporary file over (renamed into place, not copied) and closes the upload, so
+    nothing is left behind whatever the outcome; an upload cut off at the size limit is
+    `rejected` with `too_large`.
+    """
+    # the import moves the temporary file into place; closing the upload lets go of it now
+    # rather than in a finaliser that finds it gone
+    with upload:
+        return track_import(
+            source=Path(upload.temporary_file_path()),
+            original_name=upload.name,
+            move=True,
+            too_large=getattr(upload, "too_large", False),
+            title=title,
+            artist_name=artist_name,
+            album_title=album_title,
+        )
 
 
 def _create_track(

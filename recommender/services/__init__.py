@@ -1,9 +1,8 @@
-"""Writes of the recommender: training, activation, pruning."""
+"""Writes of the recommender: training, activation, pruning, retrain requests."""
 
+from recommender.services.dispatch import RetrainRequest, retrain_request
 from recommender.services.trainers import TrainerUnavailable, trainer_configured
 from recommender.services.training import (
-    EXIT_ACTIVE,
-    EXIT_REJECTED,
     Hooks,
     NothingToLearn,
     RetrainBusy,
@@ -15,15 +14,15 @@ from recommender.services.training import (
 )
 
 __all__ = [
-    "EXIT_ACTIVE",
-    "EXIT_REJECTED",
     "Hooks",
     "NothingToLearn",
     "RetrainBusy",
+    "RetrainRequest",
     "TrainResult",
     "TrainerUnavailable",
     "model_train",
     "models_prune",
+    "retrain_request",
     "trainer_configured",
     "training_defaults",
     "version_activate",

@@ -28,9 +28,6 @@ from recommender.services.trainers import trainer_configured
 
 logger = logging.getLogger(__name__)
 
-EXIT_ACTIVE = 0
-EXIT_REJECTED = 2
-
 
 class RetrainBusy(Exception):
     """Another retrain holds the lock."""
@@ -54,8 +51,9 @@ class TrainResult:
     evaluation: Evaluation
 
     @property
-    def exit_code(self) -> int:
-        return EXIT_REJECTED if self.version.status == ModelVersion.Status.REJECTED else EXIT_ACTIVE
+    def rejected(self) -> bool:
+        """Trained and saved, but refused by the gate."""
+        return self.version.status == ModelVersion.Status.REJECTED
 
     def as_json(self) -> dict:
         v = self.version
@@ -90,10 +88,11 @@ def model_train(
 
     `overrides` replace the stored training defaults for this run. `tune_grid` searches a small
     grid on a validation split first and stores the winner as the new defaults. The gate
-    (CONTRACT section 3): the first model is always activated; later ones only if their NDCG@10
-    beats popularity's and is within the tolerance of the active version's; `force` activates
-    regardless; `activate=False` leaves the version `ready`. `trainer` defaults to the one
-    MUSICREC_TRAINER names; TrainerUnavailable, before any work, when it cannot run here.
+    (docs/recommender.md, "Versions, the gate and the swap"): the first model is always
+    activated; later ones only if their NDCG@10 beats popularity's and is within the tolerance of
+    the active version's; `force` activates regardless; `activate=False` leaves the version
+    `ready`. `trainer` defaults to the one MUSICREC_TRAINER names; TrainerUnavailable, before
+    any work, when it cannot run here.
     """
     hooks = hooks or Hooks()
     trainer = trainer or trainer_configured()

@@ -6,7 +6,6 @@ from tqdm import tqdm
 
 from recommender.engine.confidence import CONFIDENCE_FUNCTIONS
 from recommender.services import (
-    EXIT_REJECTED,
     Hooks,
     NothingToLearn,
     RetrainBusy,
@@ -16,6 +15,9 @@ from recommender.services import (
     training_defaults,
 )
 
+# The command's exit codes (docs/recommender.md); 1 is Django's for a CommandError.
+EXIT_ACTIVE = 0
+EXIT_REJECTED = 2
 EXIT_BUSY = 3
 
 
@@ -83,7 +85,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(body))
         else:
             metrics = body["metrics"]
-            style = self.style.SUCCESS if result.exit_code == 0 else self.style.WARNING
+            style = self.style.WARNING if result.rejected else self.style.SUCCESS
             self.stdout.write(
                 style(
                     f"model {body['version']}: {body['status']} ({body['reason']}). "
@@ -92,7 +94,7 @@ class Command(BaseCommand):
                     f"{metrics['popularity']['ndcg']:.4f}; {body['seconds']['total']:.1f} s."
                 )
             )
-        if result.exit_code == EXIT_REJECTED:
+        if result.rejected:
             sys.exit(EXIT_REJECTED)
 
     def _say(self, options, body: dict, *, error: bool = False) -> None:
