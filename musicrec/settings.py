@@ -152,7 +152,10 @@ else:
 ANALYSIS_SOFT_TIME_LIMIT = env_int("MUSICREC_ANALYSIS_SOFT_TIME_LIMIT", 120)
 RETRAIN_SOFT_TIME_LIMIT = env_int("MUSICREC_RETRAIN_SOFT_TIME_LIMIT", 3600)
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis, tasks run inline, but Celery still takes a producer from its pool for each
+# send: the in-memory transport needs a host in its URL, or kombu warns "No hostname was
+# supplied" on the first send of every process (it reads like a broker problem in `make demo`).
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True  # the database holds every job's status; no result backend
@@ -310,7 +313,11 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "musicrec API",
-    "DESCRIPTION": "Music catalogue, listening history and recommendations.",
+    "DESCRIPTION": (
+        "Music catalogue, listening history and recommendations. The rules behind these "
+        "endpoints (authentication, pagination, errors, upload outcomes) are in the "
+        "repository's docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,4 +1,4 @@
-"""Settings come from the environment, with the defaults of CONTRACT section 2."""
+"""Settings come from the environment, with the defaults of README.md, "Configuration"."""
 
 import json
 
@@ -95,3 +95,16 @@ def test_check_deploy_flags_plain_http():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode != 0
     assert "SECURE_SSL_REDIRECT" in result.stdout + result.stderr
+
+
+def test_an_inline_send_on_the_embedded_default_logs_no_broker_warning():
+    # Celery takes a producer from its pool even for a task that runs inline; the in-memory
+    # transport's URL must name a host or kombu logs "No hostname was supplied" (make demo).
+    send = (
+        "from musicrec.celery import app; from core.queue import send; "
+        "print(send(app.tasks['celery.accumulate'], 1), app.conf.broker_url)"
+    )
+    result = manage("shell", "-c", send, env=clean_env(DJANGO_DEBUG="1"))
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["True", "memory://localhost/"]

@@ -49,6 +49,16 @@ class Command(BaseCommand):
         tracks = plan_catalogue(max(6, options["tracks"]), rng)
         users = plan_users(max(1, options["users"]), rng)
         listens, feedback = plan_listening(tracks, users, rng)
+        if not options["json"]:
+            work = (
+                "metadata only"
+                if options["no_audio"]
+                else "each synthesised and analysed, about a second apiece"
+            )
+            self.stdout.write(
+                f"Building the demo world (seed {options['seed']}): {len(tracks)} tracks "
+                f"({work}), {len(users)} listeners, {len(listens)} plays over 90 days."
+            )
 
         track_ids = (
             self._metadata_tracks(tracks)
