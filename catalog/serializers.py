@@ -1,4 +1,4 @@
-"""JSON shapes of CONTRACT section 4 for tracks and artists."""
+"""JSON shapes for tracks and artists (docs/api.md, "Tracks" and "Artists")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,14 @@
-"""GET /api/health/: is the database reachable, and how are tasks run."""
+"""GET /api/health/: is the database reachable, and how are tasks run.
+
+core knows no app: the recommender tells it how to read the active model version
+(`report_model_version`, called from recommender/apps.py).
+"""
 
 import logging
+from collections.abc import Callable
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -19,6 +25,18 @@ from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
+_sources: dict[str, Callable[[], int | None]] = {}
+
+
+def report_model_version(source: Callable[[], int | None]) -> None:
+    """Where health reads the active model version from (null until an app says)."""
+    _sources["model_version"] = source
+
+
+def model_version() -> int | None:
+    source = _sources.get("model_version")
+    return source() if source else None
+
 
 def database_status() -> str:
     try:
@@ -32,8 +50,7 @@ def database_status() -> str:
 
 def broker_status() -> str:
     """`inline` when tasks run in-process, else whether the Redis broker answers a PING."""
-    from musicrec.celery import app
-
+    app = current_app
     if app.conf.task_always_eager:
         return "inline"
     try:
@@ -50,12 +67,6 @@ def broker_status() -> str:
     except (redis.RedisError, OSError) as exc:
         logger.warning("health: broker down: %s", exc)
         return "down"
-
-
-def active_model_version() -> int | None:
-    from recommender.selectors import active_model_version as version
-
-    return version()
 
 
 HealthSerializer = inline_serializer(
@@ -77,5 +88,5 @@ def health(request: Request) -> Response:
     database = database_status()
     body = {"database": database, "broker": broker_status(), "model_version": None}
     if database == "ok":
-        body["model_version"] = active_model_version()
+        body["model_version"] = model_version()
     return Response(body, status=200 if database == "ok" else 503)

@@ -1,4 +1,4 @@
-"""JSON shapes of CONTRACT section 4 for listens and feedback."""
+"""JSON shapes for listens and feedback (docs/api.md, "Listens and feedback")."""
 
 from rest_framework import serializers
 

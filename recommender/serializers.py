@@ -1,4 +1,4 @@
-"""Response shapes of the recommender API (docs/recommender.md, "Serving"): the functions render
+"""Response shapes of the recommender API (docs/api.md, "Recommendations"): the functions render
 the selectors' objects (plain functions: a serializer per item costs milliseconds on a list of
 40); the serializer classes document the same shapes for the schema."""
 

@@ -1,4 +1,6 @@
-"""Outcome codes for audio that is refused at upload or fails in analysis (CONTRACT section 5).
+"""Outcome codes for audio that is refused at upload or fails in analysis.
+
+The table of which input ends in which code is docs/api.md, "Upload outcomes".
 
 Shared by the import and analysis services, the API, admin, commands and the tests.
 """

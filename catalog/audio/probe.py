@@ -70,7 +70,7 @@ class AudioHeader:
 
 
 def probe(path: Path | str, *, min_seconds: float, max_seconds: float) -> AudioHeader:
-    """Read the header and apply the upload checks of CONTRACT section 5.
+    """Read the header and apply the upload checks (docs/api.md, "Upload outcomes").
 
     Raises AudioError(unsupported_format | too_long | too_short). Decodes nothing.
     """

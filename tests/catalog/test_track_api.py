@@ -1,4 +1,4 @@
-"""Track and artist reads (CONTRACT section 4)."""
+"""Track and artist reads (docs/api.md, "Tracks" and "Artists")."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""POST /api/tracks/ answers exactly as CONTRACT section 5, for a file built for every row."""
+"""POST /api/tracks/ answers exactly as the upload outcome table of docs/api.md, for a file
+built for every row."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""GET /api/health/ (CONTRACT section 4)."""
+"""GET /api/health/ (docs/api.md, "Health")."""
 
 import json
 

@@ -1,4 +1,5 @@
-"""One file per row of CONTRACT section 5, built from numpy: (name, bytes, expected outcome).
+"""One file per row of the upload outcome table (docs/api.md), built from numpy:
+(name, bytes, expected outcome).
 
 Expected outcome: ("upload", http_status, error_code) for refusals, or
 ("analysis", final_status, error_code) for files that are accepted.

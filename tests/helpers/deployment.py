@@ -21,7 +21,7 @@ from tests.helpers.processes import manage as run_manage
 from tests.helpers.services import PrivateRedis
 from tests.helpers.worker import service_env, start_worker
 
-# Programs that decode audio: none may ever run on an upload (CONTRACT section 5).
+# Programs that decode audio: none may ever run on an upload (docs/api.md, "Upload outcomes").
 DECODERS = ("ffmpeg", "ffprobe", "avconv", "sox", "flac", "lame", "mpg123", "oggdec", "opusdec",
             "gst-launch-1.0", "afconvert")  # fmt: skip
 

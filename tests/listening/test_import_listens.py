@@ -1,4 +1,4 @@
-"""manage.py import_listens (CONTRACT section 6)."""
+"""manage.py import_listens (docs/listening.md, "Importing history")."""
 
 import json
 import threading

@@ -1,4 +1,4 @@
-"""POST/GET/PATCH /api/listens/ (CONTRACT section 4)."""
+"""POST/GET/PATCH /api/listens/ (docs/api.md, "Listens and feedback")."""
 
 from datetime import UTC, datetime, timedelta
 

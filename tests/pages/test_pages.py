@@ -1,4 +1,4 @@
-"""The pages of CONTRACT section 7, rendered by the test client."""
+"""The pages of README.md, "What is there", rendered by the test client."""
 
 import re
 from io import StringIO

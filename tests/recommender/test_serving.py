@@ -1,4 +1,4 @@
-"""Recommendations, shelves and also-played, on the planted world (CONTRACT section 4)."""
+"""Recommendations, shelves and also-played, on the planted world (docs/api.md)."""
 
 from collections import Counter
 from io import StringIO

@@ -108,7 +108,7 @@ def report(result: subprocess.CompletedProcess) -> dict:
 
 def history_file(tmp_path, kind: str) -> tuple[Path, int]:
     """30 listeners x 4 artists x 4 songs of the catalogue, and 5 rows naming a new artist and
-    new songs (created by --create-missing) in one format of CONTRACT section 6."""
+    new songs (created by --create-missing) in one format of docs/listening.md."""
     for a in range(4):
         artist = ArtistFactory(name=f"Artist {a}")
         for t in range(10):

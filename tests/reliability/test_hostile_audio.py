@@ -1,5 +1,6 @@
-"""Row 4: every file of CONTRACT section 5, plus an hour of silence, 384 kHz and 32 channels,
-through gunicorn and a real worker; memory and time measured; no external decoder started."""
+"""Row 4: a file for every upload outcome (docs/api.md), plus an hour of silence, 384 kHz and
+32 channels, through gunicorn and a real worker; memory and time measured; no external
+decoder started."""
 
 import io
 import re
