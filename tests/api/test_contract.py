@@ -12,7 +12,7 @@ from tests.factories import TrackFactory
 
 pytestmark = pytest.mark.django_db
 
-CONTRACT_PATHS = {
+PUBLISHED_PATHS = {
     ("post", "/api/auth/token/"),
     ("get", "/api/tracks/"),
     ("post", "/api/tracks/"),
@@ -47,7 +47,7 @@ def test_the_schema_validates_and_has_every_contract_path(client):
         for path, operations in schema["paths"].items()
         for method in operations
     }
-    assert served >= CONTRACT_PATHS, sorted(CONTRACT_PATHS - served)
+    assert served >= PUBLISHED_PATHS, sorted(PUBLISHED_PATHS - served)
 
 
 def test_the_api_reference_page_lists_every_served_endpoint(client):

@@ -128,6 +128,8 @@ def test_the_same_seed_builds_the_same_world_in_two_databases(tmp_path):
                                            "--seconds", "6", "--seed", "11")):  # fmt: skip
             result = manage(*args, env=env)
             assert result.returncode == 0, result.stderr
+        # before the long part, it says what it is building
+        assert result.stdout.startswith("Building the demo world (seed 11): 12 tracks ")
         result = manage("shell", "-c", DUMP, env=env)
         assert result.returncode == 0, result.stderr
         dumps.append(json.loads(result.stdout.strip().splitlines()[-1]))

@@ -30,6 +30,10 @@ def broker_unreachable():
         app.amqp._producer_pool = None
 
 
+def retrain_api(client):
+    return client.post("/api/retrain/", content_type="application/json")  # no body
+
+
 def admin_messages(response) -> list[tuple[str, str]]:
     return [(m.level_tag, m.message) for m in response.context["messages"]]
 
@@ -44,7 +48,7 @@ def test_inline_it_runs_and_both_doors_report_the_version(client, world):
     )
 
     client.force_login(StaffFactory())
-    body = client.post("/api/retrain/").json()
+    body = retrain_api(client).json()
     assert body["version"] == ModelVersion.objects.order_by("pk").last().pk
     response = client.post(ADMIN_RETRAIN, follow=True)
     newest = ModelVersion.objects.order_by("pk").last()
@@ -59,7 +63,7 @@ def test_busy_while_another_retrain_holds_the_lock(client, world, lock_held_else
     client.force_login(StaffFactory())
     with lock_held_elsewhere(locks.RETRAIN, 0):
         assert retrain_request().outcome == dispatch.BUSY
-        api = client.post("/api/retrain/")
+        api = retrain_api(client)
         page = client.post(ADMIN_RETRAIN, follow=True)
     assert api.status_code == 409
     assert api.json() == {"detail": "A retrain is already running."}
@@ -71,7 +75,7 @@ def test_nothing_to_learn_before_any_listen(client, db):
     answer = retrain_request()
     assert answer.outcome == dispatch.NOTHING_TO_LEARN
     client.force_login(StaffFactory())
-    api = client.post("/api/retrain/")
+    api = retrain_api(client)
     assert api.status_code == 400
     assert api.json() == {"detail": answer.detail}
     page = client.post(ADMIN_RETRAIN, follow=True)
@@ -83,7 +87,7 @@ def test_broker_down_queues_nothing_and_says_so(client, db):
     client.force_login(StaffFactory())
     with broker_unreachable():
         answer = retrain_request()
-        api = client.post("/api/retrain/")
+        api = retrain_api(client)
         page = client.post(ADMIN_RETRAIN, follow=True)
     assert answer.outcome == dispatch.BROKER_DOWN
     assert api.status_code == 503
@@ -98,7 +102,7 @@ def test_broker_down_queues_nothing_and_says_so(client, db):
 def test_with_a_broker_it_is_queued_and_a_worker_trains(client, world, tmp_path):
     app.conf.task_always_eager = False  # restored by the autouse fixture
     client.force_login(StaffFactory())
-    response = client.post("/api/retrain/")
+    response = retrain_api(client)
     try:
         assert (response.status_code, response.json()) == (202, {"status": "queued"})
         assert not ModelVersion.objects.exists()  # queued, not run here

@@ -214,7 +214,7 @@ def test_permissions(client, trained):
     assert client.get("/api/models/").status_code in (401, 403)
     client.force_login(trained.calm_users[0])
     assert client.get("/api/models/").status_code == 403
-    assert client.post("/api/retrain/").status_code == 403
+    assert client.post("/api/retrain/", content_type="application/json").status_code == 403
     client.force_login(StaffFactory())
     listing = client.get("/api/models/").json()
     assert listing["count"] == 1
@@ -229,11 +229,11 @@ def test_retrain_through_the_api_inline(client, world, lock_held_elsewhere):
     from core import locks
 
     client.force_login(StaffFactory())
-    response = client.post("/api/retrain/")
+    response = client.post("/api/retrain/", content_type="application/json")
     assert response.status_code == 200
     assert response.json()["status"] == "active"
     with lock_held_elsewhere(locks.RETRAIN, 0):
-        assert client.post("/api/retrain/").status_code == 409
+        assert client.post("/api/retrain/", content_type="application/json").status_code == 409
     assert client.get("/api/health/").json()["model_version"] == response.json()["version"]
 
 
