@@ -23,6 +23,7 @@ RETRAIN_MESSAGE_LEVELS = {
     dispatch.BUSY: messages.WARNING,
     dispatch.NOTHING_TO_LEARN: messages.WARNING,
     dispatch.BROKER_DOWN: messages.ERROR,
+    dispatch.TRAINER_UNAVAILABLE: messages.ERROR,
 }
 
 

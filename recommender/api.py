@@ -104,7 +104,10 @@ class ModelListView(generics.ListAPIView):
         200: ModelVersionSerializer,
         400: OpenApiResponse(description="tasks inline and no listening data yet"),
         409: OpenApiResponse(description="a retrain is already running"),
-        503: OpenApiResponse(description="the task queue is unavailable; nothing was queued"),
+        503: OpenApiResponse(
+            description="the task queue is unavailable (nothing was queued), or with tasks "
+            "inline the configured trainer cannot run here"
+        ),
     },
     description="Staff. With a broker: queued (202). With tasks inline: runs now and answers "
     "200 with `retrain --json`'s body.",
@@ -125,6 +128,7 @@ RETRAIN_REFUSED = {
     dispatch.BUSY: status.HTTP_409_CONFLICT,
     dispatch.BROKER_DOWN: status.HTTP_503_SERVICE_UNAVAILABLE,
     dispatch.NOTHING_TO_LEARN: status.HTTP_400_BAD_REQUEST,
+    dispatch.TRAINER_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 

@@ -95,6 +95,19 @@ def test_broker_down_queues_nothing_and_says_so(client, db):
     assert not ModelVersion.objects.exists()
 
 
+def test_a_trainer_that_cannot_run_here_is_said_not_a_500(client, world, settings):
+    settings.MUSICREC_TRAINER = "no such trainer"
+    answer = retrain_request()
+    assert answer.outcome == dispatch.TRAINER_UNAVAILABLE
+    assert "MUSICREC_TRAINER" in answer.detail
+    client.force_login(StaffFactory())
+    api = retrain_api(client)
+    assert (api.status_code, api.json()) == (503, {"detail": answer.detail})
+    page = client.post(ADMIN_RETRAIN, follow=True)
+    assert admin_messages(page) == [("error", answer.detail)]
+    assert not ModelVersion.objects.exists()
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
