@@ -12,6 +12,8 @@ from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rest_framework import serializers
 from rest_framework.decorators import (
     api_view,
@@ -22,6 +24,8 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from core.breaker import BROKER
 
 logger = logging.getLogger(__name__)
 
@@ -49,22 +53,28 @@ def database_status() -> str:
 
 
 def broker_status() -> str:
-    """`inline` when tasks run in-process, else whether the Redis broker answers a PING."""
+    """`inline` when tasks run in-process, else whether the Redis broker answers a PING within
+    the cache's short timeout (MUSICREC_CACHE_TIMEOUT_S, never retried), so a hung Redis costs
+    the health check at most that. The answer also moves the broker's breaker: a failed ping
+    opens it, a good one closes it (sends resume at once when Redis is back)."""
     app = current_app
     if app.conf.task_always_eager:
         return "inline"
     try:
         client = redis.Redis.from_url(
             app.conf.broker_url,
-            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            socket_connect_timeout=settings.CACHE_TIMEOUT_S,
+            socket_timeout=settings.CACHE_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
         )
         try:
             client.ping()
         finally:
             client.close()
+        BROKER.reset()
         return "ok"
     except (redis.RedisError, OSError) as exc:
+        BROKER.trip(exc)
         logger.warning("health: broker down: %s", exc)
         return "down"
 
