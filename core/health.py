@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.breaker import BROKER
+from core.errors import DATABASE_RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -99,4 +100,6 @@ def health(request: Request) -> Response:
     body = {"database": database, "broker": broker_status(), "model_version": None}
     if database == "ok":
         body["model_version"] = model_version()
-    return Response(body, status=200 if database == "ok" else 503)
+    if database == "ok":
+        return Response(body)
+    return Response(body, status=503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})

@@ -10,20 +10,21 @@ from rest_framework.settings import api_settings
 
 from core.api import DISK_FULL_ERRNOS
 from core.errors import error_answer
+from core.postgresql.deadline import serving_request
 
 logger = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = 5
-
 
 class DatabaseUnavailableMiddleware:
-    """A view that meets a lost database answers 503 with Retry-After; a full disk, 507."""
+    """Every database call of the request gets a deadline (core.postgresql); a view that meets
+    a lost or hung database answers 503 with Retry-After; a full disk, 507."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        with serving_request():
+            return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, (OperationalError, InterfaceError)):

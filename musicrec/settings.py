@@ -105,10 +105,24 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# In a web request, a statement may run this long (PostgreSQL's statement_timeout), and any
+# database call that gets no answer at all within it plus a second is abandoned (core/postgresql):
+# a hung database is a quick 503, never a hung request. 0 turns both off.
+MUSICREC_DB_STATEMENT_TIMEOUT_S = env_float("MUSICREC_DB_STATEMENT_TIMEOUT_S", 5.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A dead or unreachable server must fail a request quickly, never hang it.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
-        "MUSICREC_DB_CONNECT_TIMEOUT", 3
+    DATABASES["default"]["ENGINE"] = "core.postgresql"  # Django's backend plus the deadlines
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # A dead or unreachable server must fail a request quickly, never hang it.
+            "connect_timeout": env_int("MUSICREC_DB_CONNECT_TIMEOUT", 3),
+            # A server or network that vanished (no FIN, no RST) is noticed in under a minute
+            # on an idle connection, and unacknowledged data gives up after 10 s.
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 10_000,
+        }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo serves page requests while inline tasks write: wait for the lock, don't fail.

@@ -59,9 +59,12 @@ def test_a_running_worker_uses_the_production_celery_configuration(stack):
 
 def test_gunicorn_sends_the_security_headers_behind_a_tls_proxy(stack):
     server = stack.server(**PRODUCTION)
-    plain = requests.get(f"{server.url}/api/health/", allow_redirects=False, timeout=10)
+    plain = requests.get(f"{server.url}/api/tracks/", allow_redirects=False, timeout=10)
     assert plain.status_code == 301
     assert plain.headers["Location"].startswith("https://")
+    # load balancers probe plain HTTP: the health check is answered, never redirected
+    probe = requests.get(f"{server.url}/api/health/", allow_redirects=False, timeout=10)
+    assert probe.status_code == 200
 
     proxied = requests.get(
         f"{server.url}/accounts/login/", headers={"X-Forwarded-Proto": "https"}, timeout=10
