@@ -100,6 +100,5 @@ def health(request: Request) -> Response:
     body = {"database": database, "broker": broker_status(), "model_version": None}
     if database == "ok":
         body["model_version"] = model_version()
-    if database == "ok":
         return Response(body)
     return Response(body, status=503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
