@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Artist, Track
 from catalog.serializers import card_data
 from core.api import query_int, query_n
+from core.permissions import staff_with
 from recommender import radio, selectors
 from recommender.models import ModelVersion
 from recommender.serializers import (
@@ -91,7 +92,10 @@ class ActiveModelView(APIView):
 
 @extend_schema(tags=["models"])
 class ModelListView(generics.ListAPIView):
-    permission_classes = [IsAdminUser]
+    # as admin's change list: view or change permission on model versions
+    permission_classes = [
+        staff_with("recommender.view_modelversion", "recommender.change_modelversion")
+    ]
     serializer_class = ModelVersionSerializer
     queryset = ModelVersion.objects.order_by("-created_at", "-id")
 
@@ -113,7 +117,8 @@ class ModelListView(generics.ListAPIView):
     "200 with `retrain --json`'s body.",
 )
 class RetrainView(APIView):
-    permission_classes = [IsAdminUser]
+    # as admin's "Retrain now": change permission on model versions
+    permission_classes = [staff_with("recommender.change_modelversion")]
 
     def post(self, request: Request) -> Response:
         answer = retrain_request()

@@ -4,20 +4,53 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 
-from recommender.services import NothingToLearn, RetrainBusy, TrainerUnavailable, model_train
+from recommender.services import (
+    NothingToLearn,
+    RetrainBusy,
+    TrainerUnavailable,
+    model_train,
+    model_train_give_up,
+)
 
 logger = logging.getLogger(__name__)
 
+# Deliveries of one retrain message (redelivered when its worker dies) that may run, as for
+# analysis (docs/reliability.md, row 16). Counted in the cache, on the broker's own Redis: a
+# message can only come back while that Redis is up.
+MAX_ATTEMPTS = 3
+ATTEMPTS_TTL_SECONDS = 2 * 24 * 3600
+
+
+def _attempt(task_id: str | None) -> int:
+    """Count this delivery of the message; 1 when it cannot be counted (no id, no cache)."""
+    if not task_id:
+        return 1
+    key = f"retrain-attempts:{task_id}"
+    cache.add(key, 0, ATTEMPTS_TTL_SECONDS)
+    try:
+        return int(cache.incr(key) or 1)
+    except ValueError:  # the key vanished (cache down or evicted): count from here
+        return 1
+
 
 @shared_task(
+    bind=True,
     name="recommender.retrain",
     acks_late=True,
     soft_time_limit=settings.RETRAIN_SOFT_TIME_LIMIT,
     time_limit=settings.RETRAIN_SOFT_TIME_LIMIT + 60,
 )
-def retrain() -> dict:
-    """Beat (daily), admin and POST /api/retrain/. Skips when another retrain holds the lock."""
+def retrain(self) -> dict:
+    """Beat (daily), admin and POST /api/retrain/. Skips when another retrain holds the lock.
+    A message whose runs killed their worker MAX_ATTEMPTS times is not run again: its version
+    ends `failed` with the reason; the next request or scheduled run is a new message."""
+    attempt = _attempt(getattr(self.request, "id", None))
+    if attempt > MAX_ATTEMPTS:
+        marked = model_train_give_up(attempts=attempt - 1)
+        logger.error("retrain given up after %s attempts (%s version marked)", attempt - 1, marked)
+        return {"status": "failed", "reason": f"stopped without an answer {attempt - 1} times"}
     try:
         result = model_train()
     except RetrainBusy:

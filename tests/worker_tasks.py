@@ -34,4 +34,21 @@ def _poison_analysis() -> None:
     analysis.analyse_file = poisoned
 
 
+def _poison_retrain() -> None:
+    """MUSICREC_TEST_POISON_RETRAIN=1: this worker process dies (SIGKILL) as each retrain starts
+    training (a trainer that runs out of memory, simulated outside product code)."""
+    import os
+    import signal
+
+    if os.environ.get("MUSICREC_TEST_POISON_RETRAIN") != "1":
+        return
+    from recommender.services import training
+
+    def poisoned(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    training._train = poisoned
+
+
 _poison_analysis()
+_poison_retrain()

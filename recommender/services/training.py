@@ -264,6 +264,21 @@ def models_prune(*, keep: int | None = None) -> int:
     return removed
 
 
+def model_train_give_up(*, attempts: int) -> int:
+    """A retrain whose runs all stopped without an answer (worker killed, out of memory) is not
+    run again: the version its last run left `training` becomes `failed` with the reason.
+    Returns how many versions were marked. The next retrain (a new request or the schedule)
+    starts fresh."""
+    with locks.try_lock(locks.RETRAIN) as acquired:
+        if not acquired:
+            return 0
+        return ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).update(
+            status=ModelVersion.Status.FAILED,
+            reason=f"worker_lost: the retrain stopped without an answer {attempts} times "
+            "(its worker died or was killed); not retried. The next retrain starts fresh.",
+        )
+
+
 def _fail_interrupted() -> None:
     """A version still `training` while we hold the lock was left by a retrain that died."""
     ModelVersion.objects.filter(status=ModelVersion.Status.TRAINING).update(

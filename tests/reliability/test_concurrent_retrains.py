@@ -190,6 +190,11 @@ def test_a_retrain_killed_during_training_leaves_the_active_model_and_the_lock(
 
 
 def _staff_headers() -> dict:
+    """Staff allowed to retrain, as in admin (recommender.change_modelversion)."""
+    from django.contrib.auth.models import Permission
+
     from tests.factories import UserFactory
 
-    return token_for(UserFactory(is_staff=True))
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_modelversion"))
+    return token_for(user)
