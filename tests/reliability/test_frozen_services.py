@@ -1,4 +1,4 @@
-"""Row 11: a hung Redis (SIGSTOP: the port still accepts connections, nothing answers) and a
+"""Rows 11 and 14: a hung Redis (SIGSTOP: the port still accepts connections, nothing answers) and a
 hung PostgreSQL. Every request keeps a deadline: with Redis frozen, requests give up on the
 cache and the broker within a fraction of a second and then skip Redis for a while; with
 PostgreSQL frozen, a request is a quick 503 with Retry-After, never a dropped connection."""
