@@ -110,8 +110,10 @@ def _matches(accepted: str, media_type: str) -> bool:
 class SecurityHeadersMiddleware:
     """Content-Security-Policy and Permissions-Policy on every answer (docs/reliability.md,
     row 17). The policy allows scripts, styles, media and requests from this site only: no
-    inline script or style, no other origin. Django admin, which sets inline style attributes,
-    gets `style-src 'self' 'unsafe-inline'` and nothing more."""
+    inline script or style, no other origin. Django admin and the API docs page (Swagger UI),
+    which set inline style attributes, get `style-src 'self' 'unsafe-inline'` and nothing more."""
+
+    INLINE_STYLE_PATHS = ("/admin/", "/api/docs/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -123,7 +125,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        admin = request.path.startswith("/admin/")
+        admin = request.path.startswith(self.INLINE_STYLE_PATHS)
         response.headers.setdefault(
             "Content-Security-Policy", self.admin_policy if admin else self.policy
         )

@@ -74,9 +74,19 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A page that records every Content-Security-Policy violation Chromium reports in
+    `page.csp_violations` (docs/reliability.md, row 17)."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+
+    def note(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text[:70]} at {message.location}")
+
+    page.on("console", note)
+    page.csp_violations = violations
     yield page
     context.close()
 
