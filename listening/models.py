@@ -6,9 +6,11 @@ from catalog.models import Artist, Track
 
 
 class ImportBatch(models.Model):
-    """One run of `import_listens`: what came in and what was refused."""
+    """One run of `import_listens` or one upload on /import/: what came in and what was
+    refused. An upload waits `pending` (its file in `upload`) until its task runs it."""
 
     class Status(models.TextChoices):
+        PENDING = "pending"
         RUNNING = "running"
         DONE = "done"
         FAILED = "failed"
@@ -18,12 +20,26 @@ class ImportBatch(models.Model):
         TOTALS = "totals", "aggregated play counts"
 
     file_name = models.CharField(max_length=255)
-    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
     format = models.CharField(max_length=8, choices=Format, blank=True)
+    file_format = models.CharField(max_length=16, blank=True, help_text="csv, spotify, ...")
+    # The listener who uploaded it on /import/ (their history only); empty for the command.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="import_batches",
+    )
+    upload = models.CharField(max_length=255, blank=True, help_text="the uploaded file, until read")
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
     status = models.CharField(max_length=8, choices=Status, default=Status.RUNNING)
     rows = models.PositiveIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    left_out = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
     created_tracks = models.PositiveIntegerField(default=0)
     created_users = models.PositiveIntegerField(default=0)
@@ -46,6 +62,7 @@ class ListeningEvent(models.Model):
     class Source(models.TextChoices):
         PLAYER = "player", "web player"
         API = "api", "API client"
+        SCROBBLE = "scrobble", "scrobbler (ListenBrainz API)"
         IMPORT = "import", "imported listen"
         IMPORT_TOTAL = "import_total", "imported play count"
         DEMO = "demo", "demo world"

@@ -10,6 +10,7 @@ from catalog.urls import api_urlpatterns as catalog_api
 from catalog.urls import urlpatterns as catalog_pages
 from core.health import health
 from listening.urls import api_urlpatterns as listening_api
+from listening.urls import listenbrainz_urlpatterns as listenbrainz_api
 from listening.urls import urlpatterns as listening_pages
 from recommender.urls import api_urlpatterns as recommender_api
 from recommender.urls import urlpatterns as recommender_pages
@@ -28,6 +29,7 @@ urlpatterns = [
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.svg"))),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
+    *listenbrainz_api,
     *recommender_pages,
     *catalog_pages,
     *listening_pages,

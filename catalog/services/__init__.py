@@ -6,6 +6,7 @@ from catalog.services.analysis import (
     tracks_reanalyse,
     tracks_requeue_stuck,
 )
+from catalog.services.bulk import tracks_create_metadata_only
 from catalog.services.editing import album_save, artist_save, track_save_metadata
 from catalog.services.imports import (
     DUPLICATE,
@@ -33,6 +34,7 @@ __all__ = [
     "track_import",
     "track_metadata_only",
     "track_save_metadata",
+    "tracks_create_metadata_only",
     "tracks_reanalyse",
     "tracks_requeue_stuck",
     "upload_import",

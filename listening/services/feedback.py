@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from catalog.models import Artist, Track
 from listening.models import Feedback
@@ -41,3 +42,31 @@ def feedback_set(
 def feedback_delete(*, user, feedback_id: int) -> None:
     """Delete the user's own feedback; another user's is DoesNotExist."""
     Feedback.objects.get(pk=feedback_id, user=user).delete()
+
+
+def feedback_set_many(*, kinds: dict[tuple[int, int], str]) -> int:
+    """Set the feedback of many (user id, track id) pairs at once (imports), replacing the kind
+    of earlier feedback on the same track. Ids must exist. Returns how many pairs changed."""
+    if not kinds:
+        return 0
+    with transaction.atomic():
+        existing = {
+            (f.user_id, f.track_id): f
+            for f in Feedback.objects.select_for_update().filter(
+                user_id__in={u for u, _ in kinds}, track_id__in={t for _, t in kinds}
+            )
+        }
+        new = [
+            Feedback(user_id=u, track_id=t, kind=kind)
+            for (u, t), kind in kinds.items()
+            if (u, t) not in existing
+        ]
+        changed = []
+        for pair, feedback in existing.items():
+            if pair in kinds and feedback.kind != kinds[pair]:
+                feedback.kind = kinds[pair]
+                feedback.updated_at = timezone.now()
+                changed.append(feedback)
+        Feedback.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        Feedback.objects.bulk_update(changed, ["kind", "updated_at"], batch_size=1000)
+    return len(new) + len(changed)

@@ -59,8 +59,9 @@ def test_per_event_rows_import_and_match_accent_and_case_insensitively(
     )
     report = run(path)
     assert report == {
-        "rows": 3, "imported": 3, "unchanged": 0, "created_tracks": 0, "created_users": 0,
-        "rejected": [], "rejected_total": 0,
+        "format": "csv", "rows": 3, "imported": 3, "unchanged": 0, "merged": 0, "left_out": 0,
+        "feedback": 0, "created_tracks": 0, "created_users": 0, "rejected": [],
+        "rejected_total": 0,
     }  # fmt: skip
     halo = UserTrackStats.objects.get(user=listeners["ana"], track=catalogue["halo"])
     assert (halo.completed_plays, halo.skips, halo.ms_played) == (1, 1, 201000)
@@ -178,7 +179,8 @@ def test_create_missing_makes_users_and_metadata_only_tracks(tmp_path, catalogue
     track = Track.objects.get(title="First Song")
     assert track.status == "no_audio"
     assert track.artist.name == "Unknown Band"
-    assert UserTrackStats.objects.get().completed_plays == 3
+    assert UserTrackStats.objects.get().completed_plays == 6  # two spellings, one track: added
+    assert report["merged"] == 1
     again = run(path, "--create-missing")
     assert (again["created_users"], again["created_tracks"], again["imported"]) == (0, 0, 0)
 

@@ -5,18 +5,31 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from listening.services import ImportFormatError, listens_import
+from listening.services.imports import FORMATS
 
 
 class Command(BaseCommand):
     help = (
-        "Import listening history from a UTF-8 CSV: columns user,artist,track and either `plays` "
-        "(aggregated counts, a snapshot) or `listened_at` (one row per listen) with optional "
-        "ms_played, completed, skipped. Idempotent; unusable rows are reported by line. One import "
-        "runs at a time: a second waits for the first to finish."
+        "Import listening history: our CSV (user,artist,track and `plays` or `listened_at`), a "
+        "Spotify streaming history (JSON or its zip), a ListenBrainz export or a Last.fm CSV, "
+        "told apart by content (docs/listening.md). Idempotent, and a file cut short by a crash "
+        "completes when run again; unusable rows are reported by line. One import runs at a "
+        "time: a second waits for the first to finish."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
+        parser.add_argument(
+            "--format",
+            choices=["auto", *FORMATS],
+            default="auto",
+            help="the file's format (default: recognised from its content)",
+        )
+        parser.add_argument(
+            "--user",
+            help="whose history this is: every row goes to this listener (needed by files "
+            "that do not name one: Spotify, ListenBrainz, Last.fm)",
+        )
         parser.add_argument(
             "--create-missing",
             action="store_true",
@@ -39,6 +52,8 @@ class Command(BaseCommand):
             try:
                 report = listens_import(
                     path=path,
+                    file_format=options["format"],
+                    user=options["user"],
                     create_missing=options["create_missing"],
                     progress=bar.update,
                     on_wait=lambda: self.stderr.write(
@@ -56,8 +71,9 @@ class Command(BaseCommand):
             self.stdout.write(f"... and {report.rejected_total - 20} more rejected rows (--json)")
         self.stdout.write(
             self.style.SUCCESS(
-                f"{report.rows} rows ({report.format}): {report.imported} imported, "
-                f"{report.unchanged} unchanged, {report.rejected_total} rejected; "
+                f"{report.rows} rows ({report.format}, {report.kind}): {report.imported} "
+                f"imported, {report.unchanged} unchanged, {report.merged} merged, "
+                f"{report.left_out} left out (not music), {report.rejected_total} rejected; "
                 f"{report.created_users} users and {report.created_tracks} tracks created."
             )
         )

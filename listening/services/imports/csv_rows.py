@@ -1,54 +1,100 @@
-"""Our own CSV (docs/listening.md): a header row naming the columns, then one row per listen
-(`listened_at`, optional `ms_played`, `completed`, `skipped`) or per aggregated count (`plays`)."""
+"""Our own CSV (docs/listening.md): a header naming the columns `user`, `artist`, `track` and
+either `plays` (aggregated counts) or `listened_at` (one row per listen, optional `ms_played`,
+`completed`, `skipped`); optional `feedback` (`like`, `dislike`) on either kind. With --user the
+`user` column may be left out (and is ignored when present)."""
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from django.utils import timezone
-
-from listening.services.imports.report import ImportFormatError, ImportReport
-from listening.services.imports.rows import ImportRow, clean
-from listening.services.validation import listen_problems
+from listening.services.imports.report import ImportFormatError
+from listening.services.imports.rows import FEEDBACK_KINDS, whole_number
+from listening.services.imports.source import Source
 
 TRUE_WORDS = {"true", "1", "yes"}
 FALSE_WORDS = {"false", "0", "no", ""}
 _UNIX_SECONDS = re.compile(r"^\d+(\.\d+)?$")
-_BAD_LINE = "\x00undecodable"
+BAD_LINE = "\x00undecodable"
+# Far above any real field, so that a 200,000-character one is one rejected row, not a csv.Error
+# that ends the file; row_build rejects names over 255 characters.
+csv.field_size_limit(1 << 24)
 
 
-class CsvRows:
-    """Iterates the rows of one file: `is_totals` once the header is read, then ImportRow for
-    each usable row (the others are rejected into the report)."""
+class OurCsv(Source):
+    format = "csv"
+    names_users = True
 
-    def __init__(self, raw, report: ImportReport, progress: Callable[[int], None] | None):
-        self.reader = csv.reader(_decoded_lines(raw, progress))
-        self.report = report
-        self.columns = _read_header(self.reader)
+    def __init__(self, raw, report, progress, user):
+        super().__init__(raw, report, progress, user)
+        self.reader = csv_reader(raw, progress)
+        self.columns = _read_header(self.reader, needs_user=user is None)
         self.is_totals = "plays" in self.columns
 
-    def __iter__(self) -> Iterator[ImportRow]:
-        for values in self.reader:
-            if not values or values == [""]:
-                continue
-            self.report.rows += 1
-            parsed = _parse(values, self.columns, self.reader.line_num, self.report)
-            if parsed is not None:
-                yield parsed
+    def records(self) -> Iterator:
+        for line, values in csv_records(self.reader):
+            yield line, values if isinstance(values, str) else self._fields(values)
+
+    def _fields(self, values: list[str]) -> dict | str:
+        if len(values) != len(self.columns):
+            return f"expected {len(self.columns)} columns, found {len(values)}"
+
+        def get(name: str) -> str:
+            index = self.columns.get(name)
+            return values[index].strip() if index is not None else ""
+
+        try:
+            fields = {"username": get("user"), "artist": get("artist"), "title": get("track")}
+            feedback = get("feedback").lower()
+            if feedback and feedback not in FEEDBACK_KINDS:
+                raise ValueError(f"feedback must be like or dislike, not {feedback[:40]!r}")
+            fields["feedback"] = feedback or None
+            if self.is_totals:
+                return {**fields, "plays": whole_number(get("plays"), "plays")}
+            ms = get("ms_played")
+            completed = parse_bool(get("completed"), "completed")
+            skipped = parse_bool(get("skipped"), "skipped")
+            return {**fields, "listened_at": parse_time(get("listened_at")),
+                    "ms_played": whole_number(ms, "ms_played") if ms else None,
+                    "completed": completed, "skipped": skipped}  # fmt: skip
+        except ValueError as exc:
+            return str(exc)
 
 
-def _read_header(reader) -> dict[str, int]:
+def csv_reader(raw, progress):
+    return csv.reader(_decoded_lines(raw, progress))
+
+
+def csv_records(reader) -> Iterator[tuple[int, list[str] | str]]:
+    """(line, values) for each non-empty row; values is a reason string for a row that cannot
+    be read (undecodable, broken quoting)."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, f"unreadable CSV row ({exc})"
+            continue
+        if not values or values == [""]:
+            continue
+        yield reader.line_num, "not valid UTF-8" if values == [BAD_LINE] else values
+
+
+def _read_header(reader, *, needs_user: bool) -> dict[str, int]:
     try:
         header = next(reader)
     except StopIteration:
         raise ImportFormatError("the file is empty: a header row is needed") from None
+    except csv.Error as exc:
+        raise ImportFormatError(f"the header row cannot be read ({exc})") from None
     columns = {name.strip().lower(): i for i, name in enumerate(header)}
-    missing = [c for c in ("user", "artist", "track") if c not in columns]
+    wanted = ("user", "artist", "track") if needs_user else ("artist", "track")
+    missing = [c for c in wanted if c not in columns]
     if missing:
-        raise ImportFormatError(f"the header lacks {', '.join(missing)} (it has: {header})")
+        raise ImportFormatError(f"the header lacks {', '.join(missing)} (it has: {header[:12]})")
     has_plays, has_times = "plays" in columns, "listened_at" in columns
     if has_plays == has_times:
         raise ImportFormatError(
@@ -58,70 +104,8 @@ def _read_header(reader) -> dict[str, int]:
     return columns
 
 
-def _parse(values: list[str], columns: dict[str, int], line: int, report: ImportReport):
-    if values == [_BAD_LINE]:
-        report.reject(line, "not valid UTF-8")
-        return None
-    if len(values) != len(columns):
-        report.reject(line, f"expected {len(columns)} columns, found {len(values)}")
-        return None
-
-    def get(name: str) -> str:
-        index = columns.get(name)
-        return values[index].strip() if index is not None else ""
-
-    username, artist, title = get("user"), clean(get("artist")), clean(get("track"))
-    for name, value in (("user", username), ("artist", artist), ("track", title)):
-        if not value:
-            report.reject(line, f"{name} is empty")
-            return None
-    try:
-        if "plays" in columns:
-            plays = get("plays")
-            if not plays.isdigit():
-                raise ValueError(f"plays must be a whole number >= 0, not {plays!r}")
-            return ImportRow(line, username, artist, title, plays=int(plays))
-        return _listen(line, username, artist, title, get)
-    except ValueError as exc:
-        report.reject(line, str(exc))
-        return None
-
-
-def _listen(line: int, username: str, artist: str, title: str, get) -> ImportRow:
-    text = get("listened_at")
-    listened_at = _parse_time(text)
-    completed = _parse_bool(get("completed"), "completed")
-    skipped = _parse_bool(get("skipped"), "skipped")
-    ms = get("ms_played")
-    if ms and not ms.isdigit():
-        raise ValueError(f"ms_played must be a whole number >= 0, not {ms!r}")
-    ms_played = int(ms) if ms else None
-    problems = listen_problems(
-        listened_at=listened_at,
-        ms_played=ms_played,
-        completed=completed,
-        skipped=skipped,
-        now=timezone.now(),
-    )
-    if "listened_at" in problems:
-        raise ValueError(f"listened_at {text!r} {problems['listened_at']}")
-    if "ms_played" in problems:
-        raise ValueError(f"ms_played {ms!r} {problems['ms_played']}")
-    if problems:
-        raise ValueError(problems["skipped"])
-    return ImportRow(
-        line,
-        username,
-        artist,
-        title,
-        listened_at=listened_at,
-        ms_played=ms_played,
-        completed=completed,
-        skipped=skipped,
-    )
-
-
-def _parse_time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
+    """ISO 8601 (a naive time is UTC) or Unix seconds."""
     if not text:
         raise ValueError("listened_at is empty")
     try:
@@ -130,20 +114,22 @@ def _parse_time(text: str) -> datetime:
         else:
             when = datetime.fromisoformat(text)
     except (ValueError, OverflowError, OSError):
-        raise ValueError(f"listened_at {text!r} is neither ISO 8601 nor Unix seconds") from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # naive: UTC
+        raise ValueError(
+            f"listened_at {text[:60]!r} is neither ISO 8601 nor Unix seconds"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _parse_bool(text: str, name: str) -> bool:
+def parse_bool(text: str, name: str) -> bool:
     word = text.lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"{name} must be true/false, 1/0 or yes/no, not {text!r}")
+    raise ValueError(f"{name} must be true/false, 1/0 or yes/no, not {text[:40]!r}")
 
 
-def _decoded_lines(raw, progress: Callable[[int], None] | None) -> Iterator[str]:
+def _decoded_lines(raw, progress) -> Iterator[str]:
     """Lines of a UTF-8 file (a BOM is dropped); an undecodable line becomes a marker the parser
     rejects, so one bad byte costs one row, not the import."""
     first = True
@@ -156,4 +142,4 @@ def _decoded_lines(raw, progress: Callable[[int], None] | None) -> Iterator[str]
         try:
             yield line.decode("utf-8")
         except UnicodeDecodeError:
-            yield _BAD_LINE + "\n"
+            yield BAD_LINE + "\n"

@@ -1,10 +1,10 @@
-"""Importing listening history from CSV (docs/listening.md), streamed in batches.
+"""Importing a listening-history file (formats: docs/listening.md), streamed in batches.
 
-Two formats, told apart by the header: one row per listen (`listened_at`, optional `ms_played`,
-`completed`, `skipped`) or aggregated play counts (`plays`). Memory stays flat: rows are read and
-written BATCH_ROWS at a time; only the user and track lookups are kept (bounded by the catalogue,
-not by the file). Idempotent: a listen is identified by (user, track, listened_at), a total by
-(user, track), so importing the same file again changes nothing.
+Memory stays flat for listens: rows are read and written BATCH_ROWS at a time; only the user and
+track lookups are kept (bounded by the catalogue, not by the file). Aggregated totals and
+feedback are gathered per (user, track) over the file and written at its end. Idempotent: a
+listen is identified by (user, track, listened_at), a total by (user, track), so importing the
+same file again, or again after a crash midway, completes it and counts nothing twice.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
 from core import locks
 from listening.models import ImportBatch, ListeningEvent, UserTrackStats
-from listening.services.imports.csv_rows import CsvRows
-from listening.services.imports.report import ImportReport
+from listening.services.imports.detect import source_open
+from listening.services.imports.report import ImportFormatError, ImportReport
 from listening.services.imports.resolve import Resolver
 from listening.services.imports.store import BatchStore
 from listening.services.imports.writers import InlineWriter, ThreadedWriter
@@ -27,60 +28,77 @@ from listening.services.imports.writers import InlineWriter, ThreadedWriter
 BATCH_ROWS = 5000
 # An import at least this large refreshes the planner's statistics of the listening tables.
 ANALYZE_AFTER_ROWS = 50_000
+INTERRUPTED = "interrupted: the process ended before the import finished"
 
 
 def listens_import(
     *,
     path: Path,
+    file_format: str = "auto",
+    user: str | None = None,
     create_missing: bool = False,
     progress: Callable[[int], None] | None = None,
     on_wait: Callable[[], None] | None = None,
+    batch: ImportBatch | None = None,
 ) -> ImportReport:
-    """Import a listening-history CSV; see the module docstring and docs/listening.md.
+    """Import a listening-history file; see the module docstring and docs/listening.md.
 
-    Rows that cannot be used are reported (line number and reason) and the rest imported.
-    `create_missing` creates unknown users (no usable password) and metadata-only tracks
-    (`no_audio`). `progress` is called with the number of bytes read since the last call.
-    Raises ImportFormatError when the header is unusable (nothing is imported then).
+    `file_format` is "auto" (told from the content) or one of csv, spotify, listenbrainz,
+    lastfm. `user` puts every row into that listener's history (needed by files that name
+    nobody; our CSV's `user` column is then ignored). Rows that cannot be used are reported
+    (line number and reason) and the rest imported. `create_missing` creates unknown users (no
+    usable password) and metadata-only tracks (`no_audio`), in sets. `progress` is called with
+    the number of bytes read since the last call. Raises ImportFormatError when the file as a
+    whole cannot be read (nothing is imported then). `batch` is a pending ImportBatch to record
+    the run in (the /import/ page makes one per upload); else one is created.
 
     One import runs at a time (core.locks): a second waits for the first, calling `on_wait`
     once. Two imports of overlapping files at the same moment would otherwise both see a total
     as new and insert it twice, or both create the same missing user or track.
     """
+    known = user is None or get_user_model().objects.filter(username=user).exists()
+    if not known and not create_missing:
+        raise ImportFormatError(f"no listener {user!r} (--create-missing creates them)")
     with locks.hold(locks.LISTEN_IMPORT, on_wait=on_wait):
-        return _import(path, create_missing, progress)
+        # Holding the lock, any batch still `running` belongs to a process that died.
+        ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).exclude(
+            pk=batch.pk if batch is not None else None
+        ).update(status=ImportBatch.Status.FAILED, failure=INTERRUPTED, finished_at=timezone.now())
+        if batch is None:
+            batch = ImportBatch.objects.create(file_name=path.name[:255])
+        batch.file_sha256 = _sha256(path)
+        batch.status = ImportBatch.Status.RUNNING
+        batch.save(update_fields=["file_sha256", "status"])
+        return _import(batch, path, file_format, user, create_missing, progress)
 
 
-def _import(
-    path: Path, create_missing: bool, progress: Callable[[int], None] | None
-) -> ImportReport:
-    batch = ImportBatch.objects.create(file_name=path.name[:255], file_sha256=_sha256(path))
+def _import(batch, path, file_format, user, create_missing, progress) -> ImportReport:
     report = ImportReport(batch_id=batch.pk)
     writer = None
     try:
-        with path.open("rb") as raw:
-            rows = CsvRows(raw, report, progress)
-            totals = rows.is_totals
-            report.format = ImportBatch.Format.TOTALS if totals else ImportBatch.Format.EVENTS
-            store = BatchStore(batch, report, Resolver(report, create_missing), totals)
-            # Outside a transaction, batches are written by a second thread while this one
-            # parses the next (about twice as fast on two cores). Inside one (a caller's),
-            # another connection could not see its rows: write in line.
-            writer = InlineWriter(store) if connection.in_atomic_block else ThreadedWriter(store)
+        with source_open(
+            path=path, file_format=file_format, report=report, progress=progress, user=user
+        ) as rows:
+            report.format = rows.format
+            report.kind = ImportBatch.Format.TOTALS if rows.is_totals else ImportBatch.Format.EVENTS
+            store = BatchStore(batch, report, Resolver(report, create_missing), rows.is_totals)
+            writer = _writer(store.store)
             pending = []
             for row in rows:
                 pending.append(row)
                 if len(pending) >= BATCH_ROWS:
-                    writer.submit(pending)
+                    _submit(writer, store, pending)
                     pending = []
-            if pending:
-                writer.submit(pending)
+            _submit(writer, store, pending)
+            for prepared in store.final():
+                writer.write(prepared)
         writer.finish()
-    except Exception as exc:
+    except BaseException as exc:
         if writer is not None:
             writer.abort()
         batch.status = ImportBatch.Status.FAILED
-        batch.failure = f"{type(exc).__name__}: {exc}"[:2000]
+        failure = str(exc) if isinstance(exc, ImportFormatError) else f"{type(exc).__name__}: {exc}"
+        batch.failure = failure[:2000]
         _save_counts(batch, report)
         raise
     batch.status = ImportBatch.Status.DONE
@@ -88,6 +106,23 @@ def _import(
     if report.imported >= ANALYZE_AFTER_ROWS:
         _refresh_planner_statistics()
     return report
+
+
+def _writer(store):
+    """Outside a transaction on PostgreSQL, batches are written by a second thread while this
+    one parses the next (about twice as fast on two cores). Inside one (a caller's), another
+    connection could not see its rows; on SQLite, a second connection would wait for this
+    one's locks (`database is locked`): write in line."""
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        return InlineWriter(store)
+    return ThreadedWriter(store)
+
+
+def _submit(writer, store: BatchStore, rows: list) -> None:
+    if rows:
+        prepared = store.prepare(rows)
+        if prepared is not None:
+            writer.write(prepared)
 
 
 def _refresh_planner_statistics() -> None:
@@ -110,10 +145,13 @@ def _sha256(path: Path) -> str:
 
 
 def _save_counts(batch: ImportBatch, report: ImportReport) -> None:
-    batch.format = report.format
+    batch.format = report.kind
+    batch.file_format = report.format
     batch.rows = report.rows
     batch.imported = report.imported
     batch.unchanged = report.unchanged
+    batch.merged = report.merged
+    batch.left_out = report.left_out
     batch.rejected_count = report.rejected_total
     batch.created_tracks = report.created_tracks
     batch.created_users = report.created_users

@@ -1,16 +1,22 @@
 """Names in a file to ids: users by username, tracks by artist and title compared as name keys
-(case- and accent-insensitive, spaces folded). Both are cached for the whole import."""
+(case- and accent-insensitive, spaces folded). Both are cached for the whole import; what is
+missing is created in sets (with `create_missing`), never row by row."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from catalog.models import Track
-from catalog.services import track_metadata_only
+from catalog.services import tracks_create_metadata_only
+from core import locks
 from listening.services.imports.report import ImportReport
 from listening.services.imports.rows import ImportRow
+
+# Second key of the import lock: held only while creating tracks from names (imports, scrobbles).
+TRACK_CREATION = 1
 
 
 class Resolver:
@@ -53,41 +59,63 @@ class Resolver:
         if not missing or not self.create_missing:
             return
         validate = UnicodeUsernameValidator()
+        valid = []
         for username in sorted(missing):
             try:
                 validate(username)
             except ValidationError:
                 continue  # its rows are rejected as unknown users
-            user, created = User.objects.get_or_create(username=username)
-            if created:
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-                self.report.created_users += 1
-            self.users[username] = user.pk
+            valid.append(username)
+        # no usable password: these listeners sign in only once someone sets one
+        User.objects.bulk_create(
+            [User(username=name, password=make_password(None)) for name in valid],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        created = dict(User.objects.filter(username__in=valid).values_list("username", "pk"))
+        self.report.created_users += len(created)
+        self.users.update(created)
 
     def _resolve_tracks(self, rows: list[ImportRow]) -> None:
-        unknown = {row.track_key for row in rows} - self.tracks.keys()
-        if not unknown:
-            return
-        found = (
-            Track.objects.filter(
-                artist__name_key__in={a for a, _ in unknown},
-                title_key__in={t for _, t in unknown},
-            )
-            .order_by("id")
-            .values_list("artist__name_key", "title_key", "pk")
-        )
-        for artist_key, title_key, pk in found:
-            if (artist_key, title_key) in unknown:
-                self.tracks.setdefault((artist_key, title_key), pk)
-        missing = unknown - self.tracks.keys()
-        if not missing or not self.create_missing:
-            return
         names: dict[tuple[str, str], tuple[str, str]] = {}
         for row in rows:  # the first spelling seen names a new track
-            names.setdefault(row.track_key, (row.artist, row.title))
-        for track_key in sorted(missing):
-            artist_name, title = names[track_key]
-            track = track_metadata_only(title=title, artist_name=artist_name)
-            self.tracks[track_key] = track.pk
-            self.report.created_tracks += 1
+            if row.track_key not in self.tracks:
+                names.setdefault(row.track_key, (row.artist, row.title))
+        if names:
+            found, created = tracks_resolve(names=names, create_missing=self.create_missing)
+            self.tracks.update(found)
+            self.report.created_tracks += created
+
+
+def tracks_resolve(
+    *, names: dict[tuple[str, str], tuple[str, str]], create_missing: bool
+) -> tuple[dict[tuple[str, str], int], int]:
+    """Track ids by (artist key, title key) for `names` ({key: (artist, title) as written}),
+    and how many were created: with `create_missing`, the missing ones are created as
+    metadata-only tracks, in one set. Creation is serialised (core.locks), so two writers
+    naming the same new track at once make one track, not two."""
+    found = _tracks_find(set(names))
+    missing = names.keys() - found.keys()
+    if not missing or not create_missing:
+        return found, 0
+    with locks.hold(locks.LISTEN_IMPORT, TRACK_CREATION):
+        found.update(_tracks_find(missing))  # created by another writer meanwhile
+        missing = [key for key in names if key not in found]
+        created = tracks_create_metadata_only(names=[names[key] for key in missing])
+    found.update(created)
+    return found, len(created)
+
+
+def _tracks_find(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    rows = (
+        Track.objects.filter(
+            artist__name_key__in={a for a, _ in keys}, title_key__in={t for _, t in keys}
+        )
+        .order_by("id")
+        .values_list("artist__name_key", "title_key", "pk")
+    )
+    for artist_key, title_key, pk in rows:
+        if (artist_key, title_key) in keys:
+            found.setdefault((artist_key, title_key), pk)
+    return found

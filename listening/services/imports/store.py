@@ -1,9 +1,10 @@
-"""Writing one batch of resolved rows: listens (new ones only, identified by user, track and
-time) or aggregated totals (a snapshot per user and track), with the aggregate, in one
+"""Writing resolved rows: listens (new ones only, identified by user, track and time), aggregated
+totals (a snapshot per user and track) and feedback, each write with the aggregate in one
 transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from listening.models import ImportBatch, ListeningEvent
+from listening.services.feedback import feedback_set_many
 from listening.services.imports.report import ImportReport
 from listening.services.imports.resolve import Resolver
 from listening.services.imports.rows import ImportRow
@@ -22,6 +24,7 @@ from listening.services.stats import (
     stats_add,
     stats_recompute,
 )
+from listening.services.validation import MAX_INT
 
 EVENTS_TABLE = ListeningEvent._meta.db_table
 STAGING_TABLE = "musicrec_import_events"
@@ -35,6 +38,8 @@ _STAGING_COLUMNS = (
 )
 
 ListenKey = tuple[int, int, datetime]
+Pair = tuple[int, int]
+TOTALS_PER_WRITE = 5000
 
 
 @dataclass(frozen=True)
@@ -43,23 +48,62 @@ class PreparedListens:
     copy_text: str | None  # PostgreSQL: the batch as COPY text, built by the parsing thread
 
 
+@dataclass(frozen=True)
+class PreparedTotals:
+    plays: dict[Pair, int]
+
+
+@dataclass(frozen=True)
+class PreparedFeedback:
+    kinds: dict[Pair, str]
+
+
 class BatchStore:
-    """`prepare` resolves a batch on the parsing thread; `store` writes it (see writers.py)."""
+    """`prepare` resolves a batch on the parsing thread; `store` writes what it prepared (see
+    writers.py). Listens are written batch by batch. Totals and feedback are gathered over the
+    whole file (rows of the same user and track add up) and come out of `final()`: a file cut
+    short by a crash writes no totals, and running it again writes them whole."""
 
     def __init__(self, batch: ImportBatch, report: ImportReport, resolver: Resolver, totals: bool):
         self.batch = batch
         self.report = report
         self.resolver = resolver
         self.totals = totals
+        self.plays: dict[Pair, int] = {}
+        self.kinds: dict[Pair, str] = {}
 
-    def prepare(self, rows: list[ImportRow]):
+    def prepare(self, rows: list[ImportRow]) -> PreparedListens | None:
         usable = self.resolver.resolve(rows)
-        return usable if self.totals else self._prepare_listens(usable)
+        for row, user_id, track_id in usable:
+            if row.feedback is not None:
+                self.kinds[(user_id, track_id)] = row.feedback
+        if not self.totals:
+            return self._prepare_listens(usable)
+        for row, user_id, track_id in usable:
+            pair = (user_id, track_id)
+            if pair in self.plays:
+                self.report.merged += 1
+            self.plays[pair] = self.plays.get(pair, 0) + row.plays
+        return None
+
+    def final(self) -> Iterator[PreparedTotals | PreparedFeedback]:
+        pairs = sorted(self.plays)
+        for start in range(0, len(pairs), TOTALS_PER_WRITE):
+            yield PreparedTotals(
+                {p: self.plays[p] for p in pairs[start : start + TOTALS_PER_WRITE]}
+            )
+        pairs = sorted(self.kinds)
+        for start in range(0, len(pairs), TOTALS_PER_WRITE):
+            yield PreparedFeedback(
+                {p: self.kinds[p] for p in pairs[start : start + TOTALS_PER_WRITE]}
+            )
 
     def store(self, prepared) -> None:
         with transaction.atomic():
-            if self.totals:
-                self._write_totals(prepared)
+            if isinstance(prepared, PreparedTotals):
+                self._write_totals(prepared.plays)
+            elif isinstance(prepared, PreparedFeedback):
+                self.report.feedback += feedback_set_many(kinds=prepared.kinds)
             else:
                 self._write_listens(prepared)
 
@@ -94,28 +138,21 @@ class BatchStore:
                 )
                 for user_id, track_id, listened_at in inserted
             )
-        self.report.imported += inserted_count
+        self.report.count_imported(inserted_count)
         self.report.count_unchanged(len(unique) - inserted_count)
 
-    def _write_totals(self, usable: list[tuple[ImportRow, int, int]]) -> None:
-        latest: dict[tuple[int, int], int] = {}
-        for row, user_id, track_id in usable:
-            if (user_id, track_id) in latest:
-                self.report.unchanged += 1  # a later row of the same pair wins
-            latest[(user_id, track_id)] = row.plays
-        if not latest:
-            return
+    def _write_totals(self, plays: dict[Pair, int]) -> None:
         existing = {
             (e.user_id, e.track_id): e
             for e in ListeningEvent.objects.select_for_update().filter(
                 source=ListeningEvent.Source.IMPORT_TOTAL,
-                user_id__in={u for u, _ in latest},
-                track_id__in={t for _, t in latest},
+                user_id__in={u for u, _ in plays},
+                track_id__in={t for _, t in plays},
             )
         }
         now = timezone.now()
         new, changed = [], []
-        for (user_id, track_id), plays in latest.items():
+        for (user_id, track_id), count in plays.items():
             event = existing.get((user_id, track_id))
             if event is None:
                 new.append(
@@ -123,21 +160,21 @@ class BatchStore:
                         user_id=user_id,
                         track_id=track_id,
                         listened_at=now,
-                        play_count=plays,
+                        play_count=min(count, MAX_INT),
                         completed=True,
                         source=ListeningEvent.Source.IMPORT_TOTAL,
                         import_batch=self.batch,
                     )
                 )
-            elif event.play_count != plays:
-                event.play_count = plays
+            elif event.play_count != min(count, MAX_INT):
+                event.play_count = min(count, MAX_INT)
                 event.import_batch = self.batch
                 changed.append(event)
             else:
-                self.report.unchanged += 1
+                self.report.count_unchanged(1)
         ListeningEvent.objects.bulk_create(new, batch_size=1000)
         ListeningEvent.objects.bulk_update(changed, ["play_count", "import_batch"], batch_size=1000)
-        self.report.imported += len(new) + len(changed)
+        self.report.count_imported(len(new) + len(changed))
         stats_recompute([(e.user_id, e.track_id) for e in new + changed])
 
 

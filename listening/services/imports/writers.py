@@ -1,27 +1,22 @@
-"""Who writes the batches: the parsing thread itself, or a writer thread that overlaps with it."""
+"""Who writes the prepared batches: the parsing thread itself, or a writer thread that overlaps
+with it (PostgreSQL only: on SQLite a second connection would wait on the first's locks)."""
 
 from __future__ import annotations
 
 import contextlib
 import queue
 import threading
-from typing import Protocol
+from collections.abc import Callable
 
 from django.db import connection
 
 
-class Store(Protocol):
-    def prepare(self, rows: list): ...  # runs on the parsing thread
-
-    def store(self, prepared) -> None: ...  # runs on the writer
-
-
 class InlineWriter:
-    def __init__(self, store: Store):
+    def __init__(self, store: Callable[[object], None]):
         self.store = store
 
-    def submit(self, rows: list) -> None:
-        self.store.store(self.store.prepare(rows))
+    def write(self, prepared) -> None:
+        self.store(prepared)
 
     def finish(self) -> None:
         return None
@@ -37,16 +32,16 @@ class ThreadedWriter:
 
     QUEUED_BATCHES = 2
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Callable[[object], None]):
         self.store = store
         self.queue: queue.Queue = queue.Queue(maxsize=self.QUEUED_BATCHES)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
         self.thread.start()
 
-    def submit(self, rows: list) -> None:
+    def write(self, prepared) -> None:
         self._raise()
-        self.queue.put(self.store.prepare(rows))  # resolution here, writing on the thread
+        self.queue.put(prepared)
 
     def finish(self) -> None:
         self.queue.put(None)
@@ -68,7 +63,7 @@ class ThreadedWriter:
         try:
             while (prepared := self.queue.get()) is not None:
                 if self.error is None:
-                    self.store.store(prepared)
+                    self.store(prepared)
         except BaseException as exc:
             self.error = exc
             while self.queue.get() is not None:  # let the producer finish and see the error

@@ -1,0 +1,89 @@
+"""History files uploaded on /import/: accepted (stored, format recognised) in the request,
+imported into the uploader's own history by a Celery task, reported on the page."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from core.queue import enqueue_on_commit
+from listening.models import ImportBatch
+from listening.services.imports import ImportFormatError, format_detect, listens_import
+
+PROGRESS_EVERY_BYTES = 1 << 20
+
+
+class UploadRefused(Exception):
+    """The file is not imported and nothing of it is kept; the message says why."""
+
+
+def history_upload_accept(*, user, uploaded) -> ImportBatch:
+    """Keep an uploaded history file and queue its import into `user`'s history (after
+    commit). Refuses a file that is empty, over MUSICREC_MAX_UPLOAD_MB, or in none of the
+    formats of docs/listening.md (told from its content): UploadRefused, nothing stored."""
+    limit = settings.MAX_UPLOAD_MB
+    if getattr(uploaded, "too_large", False) or uploaded.size > limit * 1024 * 1024:
+        raise UploadRefused(f"That file is larger than {limit} MB, the most we accept.")
+    if not uploaded.size:
+        raise UploadRefused("That file is empty.")
+    path = _folder() / f"{uuid.uuid4().hex}.upload"
+    with path.open("wb") as out:
+        for chunk in uploaded.chunks():
+            out.write(chunk)
+    try:
+        file_format = format_detect(path=path)
+    except ImportFormatError as exc:
+        path.unlink(missing_ok=True)
+        raise UploadRefused(f"That file cannot be imported: {exc}.") from None
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            file_name=(uploaded.name or "upload")[:255],
+            user=user,
+            upload=path.name,
+            status=ImportBatch.Status.PENDING,
+            file_format=file_format,
+            bytes_total=path.stat().st_size,
+        )
+        from listening.tasks import import_history_upload
+
+        enqueue_on_commit(import_history_upload, batch.pk)
+    return batch
+
+
+def history_upload_run(*, batch_id: int) -> str:
+    """Import one accepted upload (the task's body). A second delivery of a finished one is a
+    no-op; a run cut short (worker killed) runs again and completes, counting nothing twice.
+    The uploaded file is deleted once the import ends, done or failed."""
+    batch = ImportBatch.objects.select_related("user").filter(pk=batch_id).first()
+    if batch is None or batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
+        return "nothing to do"
+    path = _folder() / batch.upload
+    read = [0, 0]
+
+    def progress(count: int) -> None:
+        read[0] += count
+        if read[0] - read[1] >= PROGRESS_EVERY_BYTES:
+            read[1] = read[0]
+            ImportBatch.objects.filter(pk=batch.pk).update(bytes_done=read[0])
+
+    try:
+        report = listens_import(path=path, file_format=batch.file_format, user=batch.user.username,
+                                create_missing=True, progress=progress, batch=batch)  # fmt: skip
+    except ImportFormatError:
+        return "failed"  # recorded on the batch, shown on the page
+    finally:
+        path.unlink(missing_ok=True)
+    ImportBatch.objects.filter(pk=batch.pk).update(bytes_done=batch.bytes_total)
+    return f"{report.imported} imported"
+
+
+def _folder() -> Path:
+    folder = Path(settings.DATA_DIR) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+__all__ = ["UploadRefused", "history_upload_accept", "history_upload_run"]
