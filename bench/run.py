@@ -99,6 +99,7 @@ def main() -> None:
         figures.update(_retrain(env))
         figures.update(_serving(env, sizes, data))
         figures.update(_import(env, sizes, data))
+        figures.update(_import_create(env, data))
         figures.update(_analysis(env, data))
         figures.update(_evaluate_demo(data))
     if sizes.steps:
@@ -330,6 +331,24 @@ def _import(env, sizes: Sizes, data: Path) -> dict[str, float]:
     log(f"import: {report['rows']} rows ({report['imported']} new) in {seconds:.1f} s, "
         f"peak {peak:.0f} MB")  # fmt: skip
     return {"import_listens_rows_per_s": report["rows"] / seconds, "import_listens_peak_mb": peak}
+
+
+def _import_create(env, data: Path, rows: int = 100_000) -> dict[str, float]:
+    """An import whose listeners, artists and tracks all have to be created first."""
+    path = data / "import-create.csv"
+    base = datetime.now(UTC) - timedelta(days=30)
+    with path.open("w") as out:
+        out.write("user,artist,track,listened_at,ms_played,completed\n")
+        for n in range(rows):
+            when = (base + timedelta(seconds=n)).isoformat()
+            out.write(f"newcomer{n % 5000},New Artist {n % 17588},New Track {n % 17588},"
+                      f"{when},1000,true\n")  # fmt: skip
+    seconds, peak, _ = timed_child(
+        ["manage.py", "import_listens", str(path), "--create-missing", "--json"], env
+    )
+    log(f"import creating users and tracks: {rows} rows in {seconds:.1f} s, peak {peak:.0f} MB")
+    return {"import_listens_create_rows_per_s": rows / seconds,
+            "import_listens_create_peak_mb": peak}  # fmt: skip
 
 
 def _listens_csv(path: Path, rows: int, sizes: Sizes, *, seed: int) -> Path:
