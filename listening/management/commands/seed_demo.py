@@ -53,7 +53,7 @@ class Command(BaseCommand):
             work = (
                 "metadata only"
                 if options["no_audio"]
-                else "each synthesised and analysed, about a second apiece"
+                else "each synthesised and analysed; the first waits for the analyser to warm up"
             )
             self.stdout.write(
                 f"Building the demo world (seed {options['seed']}): {len(tracks)} tracks "
