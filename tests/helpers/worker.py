@@ -84,7 +84,7 @@ def start_worker(
     name: str = "worker",
     concurrency: int = 1,
     env: dict[str, str] | None = None,
-    ready_timeout: float = 90,
+    ready_timeout: float = 240,  # a ceiling on the ready event; load can need minutes
 ) -> WorkerProcess:
     """Start `celery worker` (prefork pool) with the test-only tasks, and wait until it is ready."""
     log_path = log_dir / f"{name}.log"
