@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 
 from django.db import transaction
 
@@ -25,7 +24,11 @@ PUBLISH_DEADLINE_SECONDS = 0.5
 
 def enqueue_on_commit(task, *args) -> None:
     """Call task.delay(*args) once the surrounding transaction commits (at once outside one)."""
-    transaction.on_commit(partial(send, task, *args), robust=True)
+
+    def send_after_commit() -> None:  # a named function: Django logs a robust hook's __qualname__
+        send(task, *args)
+
+    transaction.on_commit(send_after_commit, robust=True)
 
 
 def send(task, *args) -> bool:

@@ -3,6 +3,7 @@
 import contextlib
 
 import pytest
+from kombu import pools
 
 from core import locks
 from musicrec.celery import app
@@ -14,20 +15,28 @@ from tests.helpers.worker import service_env, start_worker, wait_for
 ADMIN_RETRAIN = "/admin/recommender/modelversion/retrain/"
 
 
+def drop_broker_pools() -> None:
+    """Forget every pooled broker connection. Pooled connections keep the URL they were made
+    with, and kombu keeps its pools in process-wide registries keyed by URL: closing app.pool
+    alone would leave a closed pool registered for the real broker ("Acquire on closed pool" in
+    every later test that sends a task)."""
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @contextlib.contextmanager
 def broker_unreachable():
     """Point Celery at a port where nothing listens; afterwards drop the connections made."""
     app.conf.task_always_eager = False  # restored by the autouse fixture
     previous = app.conf.broker_url
+    drop_broker_pools()  # a pool made earlier would still reach the real broker
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     try:
         yield
     finally:
         app.conf.broker_url = previous
-        if app._pool is not None:  # pooled connections keep the URL they were made with
-            app._pool.force_close_all()
-            app._pool = None
-        app.amqp._producer_pool = None
+        drop_broker_pools()
 
 
 def retrain_api(client):
