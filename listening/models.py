@@ -46,6 +46,8 @@ class ImportBatch(models.Model):
     errors = models.JSONField(default=list, blank=True, help_text="the first rejected rows")
     failure = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
+    # When an upload's task was last sent: the sweep re-sends one left `pending`
+    queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

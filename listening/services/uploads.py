@@ -4,12 +4,15 @@ imported into the uploader's own history by a Celery task, reported on the page.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from core.queue import enqueue_on_commit
+from core.queue import enqueue_on_commit, send
 from listening.models import ImportBatch
 from listening.services.imports import ImportFormatError, format_detect, listens_import
 
@@ -46,6 +49,7 @@ def history_upload_accept(*, user, uploaded) -> ImportBatch:
             status=ImportBatch.Status.PENDING,
             file_format=file_format,
             bytes_total=path.stat().st_size,
+            queued_at=timezone.now(),
         )
         from listening.tasks import import_history_upload
 
@@ -80,10 +84,45 @@ def history_upload_run(*, batch_id: int) -> str:
     return f"{report.imported} imported"
 
 
+def history_uploads_requeue_stuck(*, pending_after: timedelta) -> int:
+    """Send again the imports of uploads left `pending` for longer than `pending_after` (the
+    broker was down when the page queued it, or the message was lost), as the catalogue's sweep
+    does for tracks. One whose file is gone can never run: it ends `failed`, saying so. Returns
+    how many were sent."""
+    from listening.tasks import import_history_upload
+
+    now = timezone.now()
+    stuck = ImportBatch.objects.filter(
+        Q(queued_at__lt=now - pending_after)
+        | Q(queued_at=None, started_at__lt=now - pending_after),
+        status=ImportBatch.Status.PENDING,
+    ).exclude(upload="")
+    sent = 0
+    for batch_id, upload in stuck.values_list("pk", "upload").iterator():
+        if not (_folder() / upload).exists():
+            ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+                status=ImportBatch.Status.FAILED,
+                failure="The uploaded file was lost before it could be read; upload it again.",
+                finished_at=now,
+            )
+            continue
+        if not send(import_history_upload, batch_id):
+            break  # broker still down: the next sweep tries again
+        # only what was sent gets a fresh time, so nothing is re-sent on every sweep
+        ImportBatch.objects.filter(pk=batch_id).update(queued_at=now)
+        sent += 1
+    return sent
+
+
 def _folder() -> Path:
     folder = Path(settings.DATA_DIR) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-__all__ = ["UploadRefused", "history_upload_accept", "history_upload_run"]
+__all__ = [
+    "UploadRefused",
+    "history_upload_accept",
+    "history_upload_run",
+    "history_uploads_requeue_stuck",
+]
