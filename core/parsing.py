@@ -31,25 +31,34 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep.") from None
         except (ValueError, UnicodeError) as exc:
             raise ParseError(f"JSON parse error - {_printable(str(exc))}") from None
-        json_problem(data)
+        json_problem(data, surrogates="\\u" in text)
         return data
 
 
-def json_problem(data) -> None:
-    """Raise ParseError when `data` is nested too deeply or holds a lone surrogate."""
+def json_problem(data, *, surrogates: bool = True) -> None:
+    """Raise ParseError when `data` is nested too deeply or holds a lone surrogate.
+
+    `surrogates=False` skips the string checks: text decoded from UTF-8 cannot hold a lone
+    surrogate unless the JSON spelled one as a \\u escape (the parser looks for one first)."""
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise ParseError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep.")
-        if isinstance(value, str):
-            _check_text(value)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                _check_text(key)
-                stack.append((item, depth + 1))
+        if isinstance(value, dict):
+            if surrogates:
+                for key in value:
+                    _check_text(key)
+            stack.extend((item, depth + 1) for item in value.values() if _nests(item, surrogates))
         elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+            stack.extend((item, depth + 1) for item in value if _nests(item, surrogates))
+        elif surrogates and isinstance(value, str):
+            _check_text(value)
+
+
+def _nests(value, surrogates: bool) -> bool:
+    """Whether json_problem must look at `value`: containers always, strings when checked."""
+    return isinstance(value, dict | list) or (surrogates and isinstance(value, str))
 
 
 def _check_text(text: str) -> None:
