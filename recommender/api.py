@@ -149,6 +149,7 @@ class RadioQuerySerializer(serializers.Serializer):
     station = serializers.CharField(required=False, max_length=400)
     n = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
     skipped = serializers.RegexField(r"^\d{1,12}(,\d{1,12}){0,199}$", required=False)
+    played = serializers.RegexField(r"^\d{1,12}(,\d{1,12}){0,499}$", required=False)
     tempo_min = serializers.FloatField(required=False, min_value=0, max_value=1000)
     tempo_max = serializers.FloatField(required=False, min_value=0, max_value=1000)
     energy_min = serializers.FloatField(required=False, min_value=0, max_value=1)
@@ -186,9 +187,11 @@ class RadioView(APIView):
         filters = {k: values[k] for k in ("tempo_min", "tempo_max", "energy_min", "energy_max")
                    if k in values}  # fmt: skip
         skipped = [int(t) for t in values.get("skipped", "").split(",") if t]
+        played = [int(t) for t in values.get("played", "").split(",") if t]
         batch = radio.radio_next(
-            station=station, user=user, n=values["n"], skipped=skipped, filters=filters
-        )
+            station=station, user=user, n=values["n"], skipped=skipped, filters=filters,
+            played=played,
+        )  # fmt: skip
         return Response(
             {
                 "station": batch.station,

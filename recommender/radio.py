@@ -11,6 +11,9 @@ signed-in listener, their own ALS scores. Rules (docs/player.md, "Radio"):
 
 The station's state lives in the cache (Redis in production) for STATION_SECONDS; the station id
 is signed and carries the seed, so an expired state restarts the same station rather than failing.
+The player also sends the ids already in its queue (`played`, oldest first): a state the cache
+lost (Redis down or restarted, evicted, another process's memory in the demo) is rebuilt from
+them, so a station never repeats a track the listener still has, whatever the cache did.
 """
 
 from __future__ import annotations
@@ -93,12 +96,16 @@ def _key(station_id: str) -> str:
     return "radio:" + station_id[-40:]
 
 
-def radio_next(*, station: Station, user, n: int, skipped: list[int], filters: dict) -> RadioBatch:
+def radio_next(
+    *, station: Station, user, n: int, skipped: list[int], filters: dict, played: list[int] = ()
+) -> RadioBatch:
     """The next `n` tracks of `station` (fewer only when the catalogue runs out), with reasons.
 
-    `skipped` are track ids of this station the listener skipped (the player sends them);
-    `filters` narrow by sound (emotion, tempo_min/max, energy_min/max). Saves the station state.
+    `skipped` are track ids of this station the listener skipped and `played` the ids already in
+    the listener's queue, oldest first (the player sends both); `filters` narrow by sound
+    (emotion, tempo_min/max, energy_min/max). Saves the station state.
     """
+    _remember(station, list(played))
     played = set(station.played)
     station.skipped = sorted(set(station.skipped) | {t for t in skipped if t in played})
     picks = _candidates(station, user, exclude=played, filters=filters)
@@ -117,6 +124,17 @@ def radio_next(*, station: Station, user, n: int, skipped: list[int], filters: d
         STATION_SECONDS,
     )
     return RadioBatch(station=station.id, picks=out)
+
+
+def _remember(station: Station, played: list[int]) -> None:
+    """Add what the client says it has to what the cache remembered; where the cache kept no
+    state, the client's last tracks also give the artists of the last picks."""
+    if not played:
+        return
+    if not station.artists:
+        cards = catalog.track_cards(played[-MAX_IN_A_ROW:])
+        station.artists = [cards[t].artist_id for t in played[-MAX_IN_A_ROW:] if t in cards]
+    station.played = list(dict.fromkeys([*station.played, *played]))
 
 
 def _anchors(station: Station, user) -> list[int]:

@@ -9,6 +9,7 @@
   var STATE_KEY = "musicrec.player";
   var RESTART_AFTER_S = 3; // "previous" after this many seconds restarts the track instead
   var REFILL_WHEN_LEFT = 3; // a radio queue asks for more when this few tracks are left
+  var MAX_PLAYED_SENT = 500; // the most queue ids a refill sends (the API's limit)
   var Listens = window.musicrecListens;
 
   var bar, audio, queueList, statusLine;
@@ -232,6 +233,10 @@
     var radio = state.radio;
     var query = radio.station ? "station=" + encodeURIComponent(radio.station) : radio.params;
     if (radio.skipped && radio.skipped.length) query += "&skipped=" + radio.skipped.join(",");
+    // what the queue holds already: the station never repeats it, even if the server forgot
+    var held = [];
+    state.queue.forEach(function (t) { if (held.indexOf(t.id) < 0) held.push(t.id); });
+    if (held.length) query += "&played=" + held.slice(-MAX_PLAYED_SENT).join(",");
     return fetch((pageData().radioUrl || "/api/radio/") + "?" + query + "&n=10", {
       credentials: "same-origin", headers: { Accept: "application/json" },
     }).then(function (response) {

@@ -114,3 +114,23 @@ def test_a_taste_station_for_a_signed_in_listener(client, airwaves):
     client.force_login(user)
     body = radio(client, taste=1, n=6)
     assert len(body["results"]) == 6
+
+
+def test_a_station_whose_memory_was_lost_still_never_repeats_what_the_queue_holds(client, airwaves):
+    from django.core.cache import cache
+
+    body = radio(client, seed_artist=airwaves["calm"][0].artist_id, n=6)
+    queue = [r["track"]["id"] for r in body["results"]]
+    artists = [r["track"]["artist"]["id"] for r in body["results"]]
+    for _ in range(3):
+        cache.clear()  # Redis restarted, evicted the station, or another process's memory
+        played = ",".join(map(str, queue))
+        body = radio(client, station=body["station"], n=6, played=played)
+        queue += [r["track"]["id"] for r in body["results"]]
+        artists += [r["track"]["artist"]["id"] for r in body["results"]]
+    assert len(queue) == len(set(queue)) == 24
+    assert all(
+        not (a == b == c) for a, b, c in zip(artists, artists[1:], artists[2:], strict=False)
+    )
+    bad = client.get("/api/radio/", {"station": body["station"], "played": "1,x"})
+    assert bad.status_code == 400
