@@ -277,6 +277,7 @@ PAGES = {
     "radio": "/radio/",
     "for-you": "/for-you/",
     "history": "/history/",
+    "import": "/import/",
     "not-found": "/no-such-page/",
 }
 
