@@ -91,13 +91,33 @@ def page(browser):
     context.close()
 
 
+# A full-page capture draws a fixed element where the first screen has it, over the rows below;
+# in the picture, the player bar sits where a listener who scrolled to the end sees it. Set
+# through the CSSOM (the Content-Security-Policy refuses injected <style> and style attributes).
+PLAYER_AT_THE_END = """(on) => {
+  const bar = document.getElementById("player");
+  if (!bar) return;
+  if (on) {
+    bar.style.setProperty("position", "relative", "important");
+    document.body.style.setProperty("padding-bottom", "0", "important");
+  } else {
+    bar.style.removeProperty("position");
+    document.body.style.removeProperty("padding-bottom");
+  }
+}"""
+
+
 @pytest.fixture
 def screenshot(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.evaluate(PLAYER_AT_THE_END, True)
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            page.evaluate(PLAYER_AT_THE_END, False)
         return path
 
     return take
