@@ -233,10 +233,11 @@
     var radio = state.radio;
     var query = radio.station ? "station=" + encodeURIComponent(radio.station) : radio.params;
     if (radio.skipped && radio.skipped.length) query += "&skipped=" + radio.skipped.join(",");
-    // what the queue holds already: the station never repeats it, even if the server forgot
+    // continuing a station, what the queue holds goes along: the station never repeats it, even
+    // if the server forgot it (a new station opens with its seed, whatever plays now)
     var held = [];
     state.queue.forEach(function (t) { if (held.indexOf(t.id) < 0) held.push(t.id); });
-    if (held.length) query += "&played=" + held.slice(-MAX_PLAYED_SENT).join(",");
+    if (radio.station && held.length) query += "&played=" + held.slice(-MAX_PLAYED_SENT).join(",");
     return fetch((pageData().radioUrl || "/api/radio/") + "?" + query + "&n=10", {
       credentials: "same-origin", headers: { Accept: "application/json" },
     }).then(function (response) {
@@ -490,6 +491,7 @@
   window.musicrecPlayer = {
     playNow: playNow, enqueue: enqueue, startRadio: startRadio, fromCompact: fromCompact,
     toggle: toggle, next: next, previous: previous, clear: clear, current: current,
+    listening: function () { return !!session; },
     audio: function () { return audio; }, state: function () { return state; }, say: say,
     signedOutNotice: signedOutNotice,
   };

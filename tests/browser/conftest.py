@@ -1,5 +1,6 @@
 """Playwright driving Debian's Chromium against a real gunicorn on the test database."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -88,7 +89,21 @@ def page(browser):
     page.on("console", note)
     page.csp_violations = violations
     yield page
+    from playwright.sync_api import Error as PlaywrightError
+
+    with contextlib.suppress(PlaywrightError):  # a page that is gone has nothing in flight
+        page.evaluate(LAST_LISTEN_SENT)
     context.close()
+
+
+# Closing the page while a track plays would send its listen (a keepalive POST) while the test
+# database is being flushed: a deadlock in the flush. Finish that listen first and wait for it.
+LAST_LISTEN_SENT = """() => new Promise((resolve) => {
+  const player = window.musicrecPlayer;
+  if (!player || !player.listening()) return resolve(false);
+  document.addEventListener("musicrec:listen", () => resolve(true), { once: true });
+  player.clear();
+})"""
 
 
 # A full-page capture draws a fixed element where the first screen has it, over the rows below;
