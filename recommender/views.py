@@ -118,6 +118,7 @@ BARS = (
     ("Fullness", "spectral_bandwidth", "spectral bandwidth: how wide a range of pitches it fills"),
 )
 LEVEL_WORDS = ((0.25, "low"), (0.5, "medium"), (0.75, "high"), (1.01, "very high"))
+BAR_UNITS = 160  # a full bar, in the chart's viewBox (templates/recommender/track.html)
 
 
 def _bars(features: AudioFeatures) -> list[dict]:
@@ -132,7 +133,7 @@ def _bars(features: AudioFeatures) -> list[dict]:
                 "help": help_text,
                 "value": round(value, 2),
                 "word": next(word for limit, word in LEVEL_WORDS if value < limit),
-                "width": round(value * 300, 1),
+                "width": round(value * BAR_UNITS, 1),
                 "y": 8 + i * 32,
             }
         )
