@@ -1,14 +1,17 @@
-"""Row 1: the broker's Redis stops while tracks are uploaded through the API."""
+"""Row 1: the broker's Redis stops while tracks are uploaded through the API and a history file
+on /import/."""
 
+import json
 import time
 
 import pytest
 import requests
+from django.test import Client
 
 from catalog.models import AudioFeatures, Track
-from listening.models import ListeningEvent
+from listening.models import ImportBatch, ListeningEvent
 from tests.factories import StaffFactory, TrackFactory
-from tests.helpers import audio
+from tests.helpers import audio, history_files
 from tests.helpers.deployment import get_json, token_for
 from tests.helpers.worker import wait_for
 
@@ -42,6 +45,13 @@ def test_uploads_with_the_broker_down_are_kept_and_finish_when_it_returns(stack,
     assert ListeningEvent.objects.filter(user=staff).count() == 1
     status, health = get_json(f"{server.url}/api/health/")
     assert (status, health["broker"], health["database"]) == (200, "down", "ok")
+    # a history file uploaded on /import/ is kept, its import waiting for the broker
+    entries, expected, _ = history_files.spotify_extended()
+    page = upload_history(server.url, staff, json.dumps(entries).encode())
+    assert page.status_code == 200, page.text[-500:]
+    assert "Waiting to start" in page.text
+    batch = ImportBatch.objects.get(user=staff)
+    assert batch.status == "pending"
 
     # Redis comes back empty (the messages never reached it); beat's sweep finds the rows
     returned = time.monotonic()
@@ -50,8 +60,12 @@ def test_uploads_with_the_broker_down_are_kept_and_finish_when_it_returns(stack,
     worker_ready = time.monotonic() - returned
     swept = time.monotonic()
     stack.send("catalog.sweep_stuck_tracks")
+    stack.send("listening.sweep_stuck_imports")
     wait_for(lambda: Track.objects.filter(pk__in=ids, status="done").count() == 4,
              timeout=180, message="every upload analysed after the broker returned")  # fmt: skip
+    wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).status == "done",
+             timeout=120, message="the history upload imported after the outage")  # fmt: skip
+    assert ListeningEvent.objects.filter(user=staff, source="import").count() == len(expected)
     recovery = time.monotonic() - returned
     sweep_to_done = time.monotonic() - swept
     assert AudioFeatures.objects.filter(track_id__in=ids).count() == 4
@@ -61,3 +75,19 @@ def test_uploads_with_the_broker_down_are_kept_and_finish_when_it_returns(stack,
     # in production the worker is already up and beat sends the sweep every 2 minutes
     measure(upload_seconds_max=max(seconds), recovery_seconds=recovery,
             worker_start_seconds=worker_ready, sweep_to_all_done_seconds=sweep_to_done)  # fmt: skip
+
+
+def upload_history(url: str, user, content: bytes) -> requests.Response:
+    """Upload a history file on /import/ as the signed-in `user` (a session made here)."""
+    client = Client()
+    client.force_login(user)
+    browser = requests.Session()
+    browser.cookies.set("sessionid", client.cookies["sessionid"].value)
+    form = browser.get(f"{url}/import/", timeout=30)
+    assert form.status_code == 200, form.text[-500:]
+    return browser.post(
+        f"{url}/import/",
+        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        files={"history": ("Streaming_History_Audio_2024.json", content, "application/json")},
+        timeout=60,
+    )
