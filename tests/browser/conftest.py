@@ -107,11 +107,13 @@ LAST_LISTEN_SENT = """() => new Promise((resolve) => {
 
 
 # A full-page capture draws a fixed element where the first screen has it, over the rows below;
-# in the picture, the player bar sits where a listener who scrolled to the end sees it. Set
-# through the CSSOM (the Content-Security-Policy refuses injected <style> and style attributes).
+# in the picture of a page longer than the screen, the player bar sits where a listener who
+# scrolled to the end sees it. Set through the CSSOM (the Content-Security-Policy refuses
+# injected <style> and style attributes).
 PLAYER_AT_THE_END = """(on) => {
   const bar = document.getElementById("player");
   if (!bar) return;
+  if (on && document.documentElement.scrollHeight <= window.innerHeight) return;  // one screen
   if (on) {
     bar.style.setProperty("position", "relative", "important");
     document.body.style.setProperty("padding-bottom", "0", "important");
