@@ -10,6 +10,7 @@ from catalog.models import Artist, AudioFeatures, Track
 from catalog.search import artist_search_ids, track_search_ids
 from catalog.similarity import ArtistMatch, Match
 from catalog.similarity.store import get_index
+from catalog.text import artist_unknown
 
 EMOTIONS = AudioFeatures.MOODS
 
@@ -87,6 +88,16 @@ class TrackCard:
     @property
     def artist_id(self) -> int:
         return self.artist.id
+
+    @property
+    def playable(self) -> bool:
+        """It has audio to stream (a track from imported history may have none)."""
+        return self.has_audio
+
+    @property
+    def artist_unknown(self) -> bool:
+        """Its artist is the "Unknown artist" of untagged files: not one artist for a cap."""
+        return artist_unknown(self.artist.name)
 
 
 def track_cards(ids) -> dict[int, TrackCard]:

@@ -51,8 +51,9 @@ def audio_url(track: Track) -> str | None:
 def compact_fields(
     *, pk: int, title: str, artist_id: int, artist_name: str, duration_s, has_audio: bool
 ) -> dict:
-    """{id, title, artist: {id, name}, duration_s, audio_url, image_url}: the track inside other
-    answers."""
+    """{id, title, artist: {id, name}, duration_s, audio_url, image_url, playable}: the track
+    inside other answers (docs/api.md, "Tracks inside other answers"). `playable`: it has audio to
+    stream; tracks without (imported history) are still listed and recommended."""
     return {
         "id": pk,
         "title": title,
@@ -60,6 +61,7 @@ def compact_fields(
         "duration_s": duration_s,
         "audio_url": _audio_url_template().format(pk) if has_audio else None,
         "image_url": _image_url_template().format(pk),
+        "playable": bool(has_audio),
     }
 
 
@@ -97,6 +99,11 @@ class TrackFields(serializers.Serializer):
     duration_s = serializers.FloatField(allow_null=True)
     audio_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
+    playable = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_playable(self, track: Track) -> bool:
+        return bool(track.audio)
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_audio_url(self, track: Track) -> str | None:
@@ -108,7 +115,8 @@ class TrackFields(serializers.Serializer):
 
 
 class TrackCompactSerializer(TrackFields):
-    """The track used inside other responses: {id, title, artist, duration_s, audio_url}."""
+    """The track used inside other responses: {id, title, artist, duration_s, audio_url,
+    image_url, playable}."""
 
     def to_representation(self, track: Track) -> dict:
         return compact_track(track)

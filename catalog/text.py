@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 MAX_NAME_LENGTH = 255
+UNKNOWN_ARTIST = "Unknown artist"  # the artist of a file whose tags name none
 _SPACES = re.compile(r"\s+")
 
 
@@ -25,6 +26,12 @@ def name_key(value: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", clean_name(value))
     without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", without_marks.casefold()).strip()[:MAX_NAME_LENGTH]
+
+
+def artist_unknown(name: str | None) -> bool:
+    """Whether `name` is the placeholder artist of untagged files (one Artist row holds them
+    all, but they are not one artist: per-artist caps leave them alone)."""
+    return name_key(name) == name_key(UNKNOWN_ARTIST)
 
 
 def title_from_filename(filename: str | None) -> str:

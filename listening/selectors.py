@@ -111,9 +111,12 @@ def _read_chunked() -> tuple[np.ndarray, ...]:
     arrays = [np.empty(total, dtype=np.int64) for _ in range(len(COLUMNS) + 1)]
     filled = 0
     with connection.cursor() as cursor:
+        # The format is a parameter: with none, Django hands the SQL to SQLite as written, and
+        # a doubled '%%s' would read every time as 0.
         cursor.execute(
-            f"SELECT {', '.join(COLUMNS)}, CAST(strftime('%%s', last_listened_at) AS INTEGER) "
-            f"FROM {STATS}"
+            f"SELECT {', '.join(COLUMNS)}, CAST(strftime(%s, last_listened_at) AS INTEGER) "
+            f"FROM {STATS}",
+            ["%s"],
         )
         while rows := cursor.fetchmany(CHUNK_ROWS):
             block = np.asarray(rows, dtype=np.int64)
@@ -188,17 +191,41 @@ def taste_stamp(*, user_id: int) -> str:
     return hashlib.sha1(f"{listening}|{feedback}".encode()).hexdigest()[:16]
 
 
-def popular_track_ids(*, days: int, limit: int, statuses) -> list[int]:
-    """Tracks (of these catalogue statuses) with the most listeners whose last listen is within
-    `days`, most first (ties by id)."""
+def popular_track_ids(*, days: int, limit: int, statuses=None) -> list[int]:
+    """Tracks (of these catalogue statuses; None: any) with the most listeners whose last listen
+    is within `days`, most first (ties by id)."""
     since = timezone.now() - timedelta(days=days)
+    rows = UserTrackStats.objects.filter(last_listened_at__gte=since)
+    if statuses is not None:
+        rows = rows.filter(track__status__in=list(statuses))
     return list(
-        UserTrackStats.objects.filter(last_listened_at__gte=since, track__status__in=list(statuses))
-        .values("track_id")
+        rows.values("track_id")
         .annotate(listeners=Count("user_id"))
         .order_by("-listeners", "track_id")
         .values_list("track_id", flat=True)[:limit]
     )
+
+
+def co_listened(
+    *, track_ids, candidate_ids, exclude_user_id: int | None = None
+) -> set[tuple[int, int]]:
+    """The (track, candidate) pairs that some listener (other than `exclude_user_id`) has both
+    played, at least in part: one grouped self-join of the aggregate on its user index."""
+    tracks = sorted({int(t) for t in track_ids})
+    candidates = sorted({int(c) for c in candidate_ids})
+    if not tracks or not candidates:
+        return set()
+    sql = (
+        f"SELECT a.track_id, b.track_id FROM {STATS} a JOIN {STATS} b ON b.user_id = a.user_id "
+        f"WHERE a.track_id IN ({', '.join(['%s'] * len(tracks))}) "
+        f"AND b.track_id IN ({', '.join(['%s'] * len(candidates))}) "
+        "AND a.completed_plays + a.partial_plays > 0 AND b.completed_plays + b.partial_plays > 0 "
+        "AND a.user_id <> %s GROUP BY a.track_id, b.track_id"
+    )
+    with connection.cursor() as cursor:
+        me = -1 if exclude_user_id is None else exclude_user_id
+        cursor.execute(sql, [*tracks, *candidates, me])
+        return {(int(a), int(b)) for a, b in cursor.fetchall()}
 
 
 def user_has_listened(*, user_id: int) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from catalog import selectors as catalog
-from catalog.models import Track
 from listening import selectors as listening
 from recommender.engine.ranking import (
     Pick,
@@ -22,7 +21,6 @@ from recommender.engine.taste import Taste, taste_build
 from recommender.serving import Served
 
 CONTENT_SEEDS = 5  # of the user's seeds, the ones searched for across the whole catalogue
-PLAYABLE = (Track.Status.DONE, Track.Status.PENDING, Track.Status.PROCESSING)
 
 
 def taste_of(user_id: int) -> Taste:
@@ -64,7 +62,7 @@ def rank_personal(
     top_score = best_recommendable(scores[order], np.isin(als_tracks, list(hidden)))
     seeds = taste.seeds()
     matches = catalog.content_matches(seed_ids=seeds, candidate_ids=als_tracks.tolist())
-    found = [matches.get(t, (0.5, None)) for t in als_tracks.tolist()]
+    found = [matches.get(t, (np.nan, None)) for t in als_tracks.tolist()]  # NaN: no sound
     picks = blend(
         track_ids=als_tracks,
         als_scores=scores[order],
@@ -88,12 +86,13 @@ def rank_personal(
             taken.add(track_id)
 
     chosen = choose(by_score(picks), taste=taste, n=n, include_played=include_played)
-    _explain(chosen, model, row)
+    _explain(chosen, model, row, user_id)
     return chosen
 
 
 def choose(picks: list[Pick], *, taste: Taste, n: int, include_played: bool) -> list[Pick]:
-    """Drop blocked, played (unless asked) and unplayable tracks; at most 2 per artist.
+    """Drop blocked and played (unless asked) tracks; at most 2 per artist, tracks by an
+    unknown artist not counted together. Tracks without audio stay (cards say `playable`).
 
     Cards are read a chunk at a time, best picks first: the first chunk almost always fills the
     list, and reading 50 tracks instead of 200 is most of a request's database time.
@@ -110,19 +109,27 @@ def choose(picks: list[Pick], *, taste: Taste, n: int, include_played: bool) -> 
                 pick,
                 card,
                 artist_id=card.artist_id if card else None,
-                playable=card is not None and card.status in PLAYABLE,
+                capped=card is not None and not card.artist_unknown,
             )
             if selection.full:
                 return selection.chosen
     return selection.chosen
 
 
-def _explain(picks: list[Pick], model, row) -> None:
-    """Attribute each ALS pick to the listened track that contributes most to its score."""
+def _explain(picks: list[Pick], model, row, user_id: int) -> None:
+    """Attribute each ALS pick to the listened track that contributes most to its score among
+    those that share a listener with it (someone else played both): a reason must be true of
+    the listening, not only of the factors. With none, the pick says "listened" unattributed."""
     als = [pick for pick in picks if pick.source == "als"]
-    best = model.explain_many(row, [model.column_of(pick.track_id) for pick in als])
-    for pick, column in zip(als, best, strict=True):
-        if column is None:
+    ranked = model.explain_ranked(row, [model.column_of(pick.track_id) for pick in als])
+    seeds = [[int(model.track_ids[c]) for c in columns] for columns in ranked]
+    shared = listening.co_listened(
+        track_ids={s for group in seeds for s in group},
+        candidate_ids={pick.track_id for pick in als},
+        exclude_user_id=user_id,
+    )
+    for pick, group in zip(als, seeds, strict=True):
+        if not group:
             pick.reason_type = "popular"
-        else:
-            pick.seed_id = int(model.track_ids[column])
+            continue
+        pick.seed_id = next((s for s in group if (s, pick.track_id) in shared), None)

@@ -27,7 +27,7 @@ from django.core import signing
 from django.core.cache import cache
 
 from catalog import selectors as catalog
-from recommender.personal import PLAYABLE
+from catalog.models import Track
 from recommender.selectors import recommendations_for_user
 from recommender.serving import served_model
 
@@ -39,6 +39,8 @@ POOL = 120  # candidates scored per batch
 WEIGHTS = {"sound": 0.5, "also": 0.3, "taste": 0.2}
 SKIP_PENALTY = 1.2
 CLOSE_SOUND = 0.3  # below this closeness a pick is "the closest left", not "sounds like"
+# a station plays what it lists: tracks with audio whose analysis has not failed
+PLAYABLE = (Track.Status.DONE, Track.Status.PENDING, Track.Status.PROCESSING)
 MOOD_WORDS = {"happy": "Happy", "sad": "Sad", "energetic": "Energetic", "calm": "Calm"}
 
 
@@ -236,7 +238,7 @@ def _choose(station: Station, picks: list[Pick], n: int) -> list[Pick]:
     postponed: list[Pick] = []
     for pick in picks[: n * 6 + 20]:
         card = cards.get(pick.track_id)
-        if card is None or card.status not in PLAYABLE or not card.has_audio:
+        if card is None or card.status not in PLAYABLE or not card.playable:
             continue
         if skipped_artists.get(card.artist_id, 0) >= 2:
             continue

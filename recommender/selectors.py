@@ -13,7 +13,7 @@ from catalog.selectors import track_cards
 from listening import selectors as listening
 from recommender.engine.ranking import MAX_PER_ARTIST, Pick, cold_picks, cold_scores, shelf_groups
 from recommender.models import ModelVersion
-from recommender.personal import PLAYABLE, choose, rank_personal, taste_of
+from recommender.personal import choose, rank_personal, taste_of
 from recommender.results import (
     AlsoPlayed,
     Reason,
@@ -32,6 +32,7 @@ NEW_EVERY = 4  # in a cold list, every fourth track is a new one
 # 0..1 against the user's best) earn that claim. The plain list is filled up regardless.
 MIN_SHELF_SCORE = 0.15
 REASON_TEXT = {
+    "listened": "Played by listeners with your taste",  # no listened track shares a listener
     "popular": "Popular in the last 30 days",
     "new": "New in the catalogue",
 }
@@ -125,11 +126,12 @@ def also_played(*, track: Track, n: int = 10) -> AlsoPlayed:
     results: list[ScoredTrack] = []
     for (_, score), track_id in zip(similar, ids, strict=True):
         card = cards.get(track_id)
-        if track_id == track.pk or card is None or card.status not in PLAYABLE:
+        if track_id == track.pk or card is None:
             continue
-        if per_artist.get(card.artist_id, 0) >= MAX_PER_ARTIST:
-            continue
-        per_artist[card.artist_id] = per_artist.get(card.artist_id, 0) + 1
+        if not card.artist_unknown:  # untagged files are not one artist
+            if per_artist.get(card.artist_id, 0) >= MAX_PER_ARTIST:
+                continue
+            per_artist[card.artist_id] = per_artist.get(card.artist_id, 0) + 1
         results.append(ScoredTrack(track=card, score=round(score, 4)))
         if len(results) == n:
             break
@@ -169,11 +171,12 @@ def active_model_version() -> int | None:
 
 
 def popular_track_ids(limit: int = 200) -> list[int]:
-    """Tracks with the most listeners in the last 30 days (cached for 5 minutes)."""
+    """Tracks with the most listeners in the last 30 days, with audio or not (cached for 5
+    minutes)."""
     key = f"recommender:popular:{limit}"
     ids = cache.get(key)
     if ids is None:
-        ids = listening.popular_track_ids(days=POPULAR_DAYS, limit=limit, statuses=PLAYABLE)
+        ids = listening.popular_track_ids(days=POPULAR_DAYS, limit=limit)
         cache.set(key, ids, POPULAR_CACHE_SECONDS)
     return ids
 

@@ -22,12 +22,11 @@ from catalog.audio import errors
 from catalog.audio.errors import AudioError
 from catalog.audio.probe import AudioHeader, probe
 from catalog.models import Album, Artist, Track
-from catalog.text import clean_name, name_key, title_from_filename
+from catalog.text import UNKNOWN_ARTIST, clean_name, name_key, title_from_filename
 from core.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-UNKNOWN_ARTIST = "Unknown artist"
 UNTITLED = "Untitled"
 COPY_CHUNK = 1 << 20
 

@@ -19,6 +19,9 @@ from catalog.similarity.embedding import (
 )
 
 MAX_PER_ARTIST = 2
+# name_key of catalog.text.UNKNOWN_ARTIST: untagged files share that Artist row, but they are not
+# one artist, so the per-artist cap leaves them alone.
+UNCAPPED_ARTIST_KEY = "unknown artist"
 # Two tracks are the same recording (another encoding of it) when their scaled features are
 # closer than this (robust sigmas, per feature), their unfolded tempi agree and their moods match.
 DUPLICATE_DISTANCE = 0.02
@@ -88,6 +91,8 @@ class SimilarityIndex:
             if name in seen_names or self._same_recording(row, candidate):
                 continue
             artist = int(self.artist_ids[candidate])
+            if name.startswith(UNCAPPED_ARTIST_KEY + "|"):
+                artist = -1 - candidate  # counted alone
             if per_artist.get(artist, 0) >= MAX_PER_ARTIST:
                 continue
             per_artist[artist] = per_artist.get(artist, 0) + 1

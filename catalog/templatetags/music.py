@@ -26,6 +26,7 @@ def track_row(track) -> dict:
         "artist_name": artist.get("name"),
         "duration_s": track.get("duration_s"),
         "audio_url": track.get("audio_url") or "",
+        "playable": bool(track.get("playable", track.get("audio_url"))),
         "image_url": track.get("image_url") or image_url(track.get("id")),
     }
 

@@ -56,13 +56,18 @@ class FactorModel:
         return self.item_factors @ user_vector
 
     def explain_many(self, row: csr_matrix, columns: list[int]) -> list[int | None]:
-        """For each column, the user's item that contributes most to its score: implicit's
-        `explain` (Hu et al., section 5) for all columns at once instead of a Python loop over
-        the user's items per column. None where the user has no liked item."""
+        """For each column, the user's item that contributes most to its score (see
+        `explain_ranked`). None where the user has no liked item."""
+        return [ranked[0] if ranked else None for ranked in self.explain_ranked(row, columns)]
+
+    def explain_ranked(self, row: csr_matrix, columns: list[int], top: int = 5) -> list[list[int]]:
+        """For each column, up to `top` of the user's liked items, the largest contribution to
+        its score first: implicit's `explain` (Hu et al., section 5) for all columns at once
+        instead of a Python loop over the user's items per column."""
         items, confidence = row.indices, row.data.astype(np.float64)
         liked = confidence > 0
         if not liked.any() or not columns:
-            return [None] * len(columns)
+            return [[] for _ in columns]
         factors = self.item_factors[items].astype(np.float64)
         system = (
             self._solver.YtY.astype(np.float64)
@@ -74,8 +79,9 @@ class FactorModel:
         )
         contributions = (factors @ weighted) * confidence[:, None]
         contributions[~liked, :] = -np.inf
-        best = contributions.argmax(axis=0)
-        return [int(items[b]) for b in best]
+        count = min(top, int(liked.sum()))
+        order = np.argsort(-contributions, axis=0, kind="stable")[:count]
+        return [[int(items[i]) for i in order[:, j]] for j in range(len(columns))]
 
     def similar_items(self, column: int, n: int) -> list[tuple[int, float]]:
         """Columns most similar to `column` by cosine of item factors, the item itself removed."""

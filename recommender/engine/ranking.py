@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A track's ALS score counts w = listeners / (listeners + BLEND_LISTENERS); audio the rest.
+# Sound lifts a track by (1 - w) of what it adds over ALS, w = listeners / (listeners + 5).
 BLEND_LISTENERS = 5.0
 MAX_PER_ARTIST = 2
 NEUTRAL_SIMILARITY = 0.5  # audio similarity at or below this says nothing
@@ -55,18 +55,23 @@ def blend(
     similarity: np.ndarray,
     sound_seeds: list[int | None],
 ) -> list[Pick]:
-    """One pick per candidate: `w * als + (1 - w) * sound`, `w = listeners / (listeners + 5)`,
-    `als` the score over the best recommendable one. Led by ALS ("listened") or by sound
-    ("sounds_like", naming the seed it sounds like)."""
+    """One pick per candidate: `als + (1 - w) * max(0, sound - als)`, `w = listeners /
+    (listeners + 5)`, `als` the score over the best recommendable one.
+
+    Sound can lift a track few people have played towards how much it sounds like the user's
+    seeds; it never pulls a track below its ALS score, and a track without a sound vector (NaN
+    similarity: no audio, or no seed with audio) is ranked by ALS alone. Led by ALS ("listened")
+    or, when the lift is the larger part, by sound ("sounds_like", naming the seed)."""
     listeners = np.asarray(listeners, np.float64)
     weight = listeners / (listeners + BLEND_LISTENERS)
     als = np.maximum(0.0, np.asarray(als_scores, np.float64) / top_score)
-    content = sound_score(similarity)
-    from_als, from_sound = weight * als, (1 - weight) * content
+    similarity = np.asarray(similarity, np.float64)
+    content = np.where(np.isnan(similarity), 0.0, sound_score(np.nan_to_num(similarity)))
+    lift = np.where(np.isnan(similarity), 0.0, (1 - weight) * np.maximum(0.0, content - als))
     picks = []
     for i, track_id in enumerate(np.asarray(track_ids).tolist()):
-        score = float(from_als[i] + from_sound[i])
-        if from_als[i] >= from_sound[i]:
+        score = float(als[i] + lift[i])
+        if als[i] >= lift[i]:
             picks.append(Pick(int(track_id), score, "als", "listened", None))
         else:
             picks.append(Pick(int(track_id), score, "content", "sounds_like", sound_seeds[i]))
@@ -78,8 +83,10 @@ def by_score(picks: list[Pick]) -> list[Pick]:
 
 
 class Selection:
-    """Picks accepted in order until `n`: none hidden (played, blocked), none unplayable, none
-    by a blocked artist, at most MAX_PER_ARTIST by one artist."""
+    """Picks accepted in order until `n`: none hidden (played, blocked), none by a blocked
+    artist, at most MAX_PER_ARTIST by one artist (`capped=False`: an unknown artist, which is
+    not one artist). Tracks without audio are taken like any other (the answer says
+    `playable`)."""
 
     def __init__(self, *, n: int, hidden: set[int], blocked_artists: set[int]):
         self.n = n
@@ -92,18 +99,18 @@ class Selection:
     def full(self) -> bool:
         return len(self.chosen) >= self.n
 
-    def offer(self, pick: Pick, card, *, artist_id, playable: bool) -> bool:
+    def offer(self, pick: Pick, card, *, artist_id, capped: bool = True) -> bool:
         """Take `pick` (with its card) if it passes; True when taken."""
         if (
             card is None
-            or not playable
             or self.full
             or pick.track_id in self.hidden
             or artist_id in self.blocked_artists
-            or self.per_artist.get(artist_id, 0) >= MAX_PER_ARTIST
+            or (capped and self.per_artist.get(artist_id, 0) >= MAX_PER_ARTIST)
         ):
             return False
-        self.per_artist[artist_id] = self.per_artist.get(artist_id, 0) + 1
+        if capped:
+            self.per_artist[artist_id] = self.per_artist.get(artist_id, 0) + 1
         pick.card = card
         self.chosen.append(pick)
         return True

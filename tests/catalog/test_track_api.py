@@ -14,7 +14,8 @@ def test_detail_shape(client, imported_track):
     track = imported_track()
     body = client.get(f"/api/tracks/{track.pk}/").json()
     assert set(body) == {
-        "id", "title", "artist", "album", "duration_s", "audio_url", "image_url", "created_at",
+        "id", "title", "artist", "album", "duration_s", "audio_url", "image_url", "playable",
+        "created_at",
         "analysis", "features", "vector",
     }  # fmt: skip
     assert body["artist"] == {"id": track.artist_id, "name": track.artist.name}
@@ -53,8 +54,10 @@ def test_list_is_paginated_with_compact_items(client):
         "duration_s",
         "audio_url",
         "image_url",
+        "playable",
         "analysis",
     }
+    assert body["results"][0]["playable"] is False  # metadata only: no file
     assert body["results"][0]["image_url"] == f"/api/tracks/{body['results'][0]['id']}/art/"
     assert client.get("/api/tracks/?page_size=101").status_code == 400
     assert client.get("/api/tracks/?page_size=0").status_code == 400

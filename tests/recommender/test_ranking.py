@@ -27,29 +27,45 @@ def test_played_tracks_do_not_set_the_scale():
     assert best_recommendable(scores, np.array([True, True, True])) == 1e-9
 
 
-def test_blend_weighs_als_by_listeners_and_names_the_sound_seed():
+def test_blend_lifts_few_listener_tracks_by_sound_and_names_the_sound_seed():
     picks = blend(
-        track_ids=np.array([10, 11]),
-        als_scores=np.array([1.0, 0.1]),
+        track_ids=np.array([10, 11, 12]),
+        als_scores=np.array([1.0, 0.1, 0.3]),
         top_score=1.0,
-        listeners=np.array([95, 0]),
-        similarity=np.array([0.5, 0.9]),
-        sound_seeds=[None, 7],
+        listeners=np.array([95, 0, 5]),
+        similarity=np.array([0.5, 0.9, 0.7]),
+        sound_seeds=[None, 7, 8],
     )
     assert (picks[0].source, picks[0].reason_type) == ("als", "listened")
-    assert picks[0].score == 95 / 100
+    assert picks[0].score == 1.0  # sound below ALS never pulls a track down
     assert (picks[1].source, picks[1].seed_id) == ("content", 7)
-    assert abs(picks[1].score - 0.8) < 1e-9
+    assert abs(picks[1].score - 0.8) < 1e-9  # no listeners: sound alone, 0.1 + (0.8 - 0.1)
+    assert abs(picks[2].score - (0.3 + 0.5 * (0.4 - 0.3))) < 1e-9  # w = 0.5: half the lift
 
 
-def test_selection_caps_artists_and_skips_hidden_and_unplayable():
-    selection = Selection(n=4, hidden={3}, blocked_artists={99})
+def test_blend_leaves_a_no_sound_tracks_als_score_alone():
+    """A track without a sound vector (NaN) is ranked by ALS alone, whatever its listeners:
+    the niche track with 1 listener keeps its lead over the mainstream one."""
+    picks = blend(
+        track_ids=np.array([20, 21]),
+        als_scores=np.array([0.9, 0.6]),
+        top_score=1.0,
+        listeners=np.array([1, 400]),
+        similarity=np.array([np.nan, np.nan]),
+        sound_seeds=[None, None],
+    )
+    assert [p.score for p in picks] == [0.9, 0.6]
+    assert all((p.source, p.reason_type) == ("als", "listened") for p in picks)
+
+
+def test_selection_caps_artists_but_not_unknown_ones_and_skips_hidden():
+    selection = Selection(n=6, hidden={3}, blocked_artists={99})
     offers = [(1, 5, True), (2, 5, True), (3, 6, True), (4, 5, True), (5, 99, True),
-              (6, 7, False), (7, 7, True), (8, 8, True), (9, 9, True)]  # fmt: skip
-    taken = [tid for tid, artist, playable in offers
+              (6, 7, False), (7, 7, False), (8, 7, False), (9, 9, True), (10, 9, True)]  # fmt: skip
+    taken = [tid for tid, artist, capped in offers
              if selection.offer(Pick(tid, 1.0, "als", "listened"), object(), artist_id=artist,
-                                playable=playable)]  # fmt: skip
-    assert taken == [1, 2, 7, 8]
+                                capped=capped)]  # fmt: skip
+    assert taken == [1, 2, 6, 7, 8, 9]  # three by the unknown artist 7, two by artist 5
     assert selection.full
     assert max(selection.per_artist.values()) == MAX_PER_ARTIST
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from listening.models import Feedback
+from listening.models import Feedback, UserTrackStats
 from listening.services import ListenInput, listens_record
 from recommender import serving
 from recommender.personal import rank_personal, taste_of
@@ -20,6 +20,13 @@ from tests.factories import (
 )
 from tests.helpers.als import implicit_best_contributor
 from tests.helpers.world import CALM
+
+
+def co_listeners(track_id: int, other_id: int, user_id: int) -> int:
+    """Listeners other than `user_id` who played both tracks (read straight from the rows)."""
+    rows = UserTrackStats.objects.exclude(user_id=user_id).filter(completed_plays__gt=0)
+    return len(set(rows.filter(track_id=track_id).values_list("user_id", flat=True))
+               & set(rows.filter(track_id=other_id).values_list("user_id", flat=True)))  # fmt: skip
 
 
 @pytest.fixture
@@ -57,7 +64,9 @@ def test_reasons_name_a_listened_track(client, trained):
     played = set(taste_of(user.pk).track_ids.tolist())
     for result in recommend(client, user)["results"]:
         reason = result["reason"]
-        if reason["type"] in ("listened", "sounds_like"):
+        if reason["type"] == "listened" and reason["track"] is None:
+            assert reason["text"] == "Played by listeners with your taste"
+        elif reason["type"] in ("listened", "sounds_like"):
             assert reason["track"]["id"] in played
             title = reason["track"]["title"]
             assert reason["text"] in (f"Because you listened to {title}", f"Sounds like {title}")
@@ -155,14 +164,22 @@ def test_shelves_are_attributed_to_the_largest_explain_contribution(client, trai
         for result in shelf["results"]:
             assert picks[result["track"]["id"]].seed_id == shelf["seed"]["id"]
 
-    # an ALS pick is attributed to the listened track contributing most to its score
+    # an ALS pick is attributed to the listened track contributing most to its score among
+    # those another listener also played with it (none: unattributed)
     values = taste.values(model.params["alpha"], model.params["confidence"])
     row = model.user_row(np.array([model.column_of(t) for t in taste.track_ids]), values)
     als = [p for p in ranked if p.source == "als"]
     assert len(als) >= 3
+    attributed = 0
     for pick in als:
         best = implicit_best_contributor(model, row, model.column_of(pick.track_id))
-        assert int(model.track_ids[best]) == pick.seed_id
+        ranked_seeds = model.explain_ranked(row, [model.column_of(pick.track_id)])[0]
+        assert ranked_seeds[0] == best  # the ranking starts where implicit's explain does
+        shared = [int(model.track_ids[c]) for c in ranked_seeds
+                  if co_listeners(int(model.track_ids[c]), pick.track_id, user.pk)]  # fmt: skip
+        assert pick.seed_id == (shared[0] if shared else None)
+        attributed += pick.seed_id is not None
+    assert attributed >= 3
 
 
 def test_shelves_hold_only_tracks_that_earn_the_claim(client, trained):
