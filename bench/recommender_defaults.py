@@ -28,7 +28,9 @@ FUNCTIONS = ("log", "linear", "clipped", "binary")
 ALPHAS = (1.0, 5.0, 10.0, 40.0)
 
 
-def heavy_tailed(seed: int, users: int, items: int, groups: int = 12) -> Interactions:
+def heavy_tailed(
+    seed: int, users: int, items: int, groups: int = 12, mean_entries: float = 40.0
+) -> Interactions:
     rng = np.random.default_rng(seed)
     item_group = rng.integers(0, groups, items)
     popularity = 1 / (rng.permutation(items) + 1.0) ** 0.9
@@ -37,7 +39,7 @@ def heavy_tailed(seed: int, users: int, items: int, groups: int = 12) -> Interac
         taste = rng.dirichlet([0.3] * groups)
         weights = popularity * taste[item_group] ** 2
         weights /= weights.sum()
-        count = int(np.clip(rng.lognormal(np.log(40), 0.8), 5, 800))
+        count = int(np.clip(rng.lognormal(np.log(mean_entries), 0.8), 5, 20 * mean_entries))
         chosen = np.unique(rng.choice(items, size=count, p=weights))
         plays = np.floor(rng.pareto(1.1, len(chosen)) * 2 + 1).astype(np.int64)
         if rng.random() < 0.01:

@@ -249,6 +249,9 @@ MUSICREC_SPARK_STAGING = Path(env_str("MUSICREC_SPARK_STAGING", str(DATA_DIR / "
 MUSICREC_GATE_TOLERANCE = env_float("MUSICREC_GATE_TOLERANCE", 0.02)
 MUSICREC_KEEP_MODEL_VERSIONS = env_int("MUSICREC_KEEP_MODEL_VERSIONS", 5)
 MUSICREC_RETRAIN_HOUR_UTC = env_int("MUSICREC_RETRAIN_HOUR_UTC", 3)
+# The scheduled tune (a retrain that first walks the tuning grid): weekly, Sunday 01:00 UTC.
+MUSICREC_TUNE_DAY_OF_WEEK = env_str("MUSICREC_TUNE_DAY_OF_WEEK", "0")
+MUSICREC_TUNE_HOUR_UTC = env_int("MUSICREC_TUNE_HOUR_UTC", 1)
 # A user's answers are reused until their taste or the model changes, at most this long.
 MUSICREC_RECOMMENDATION_CACHE_SECONDS = env_int("MUSICREC_RECOMMENDATION_CACHE_SECONDS", 60)
 

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
+from recommender.engine.confidence import CONFIDENCE_FUNCTIONS
 from recommender.engine.trainer import Params
 
 DEFAULTS = Params()
@@ -49,8 +50,8 @@ class ModelVersion(models.Model):
 
 
 class TrainingDefaults(models.Model):
-    """The parameters `retrain` uses unless told otherwise. One row; `retrain --tune` writes it,
-    admins may edit it."""
+    """The parameters `retrain` uses unless told otherwise. One row; a tune (`retrain --tune`,
+    the weekly beat entry) changes it only when its winner beats it; admins may edit it."""
 
     factors = models.PositiveSmallIntegerField(default=DEFAULTS.factors)
     iterations = models.PositiveSmallIntegerField(default=DEFAULTS.iterations)
@@ -59,7 +60,7 @@ class TrainingDefaults(models.Model):
     confidence = models.CharField(
         max_length=8,
         default=DEFAULTS.confidence,
-        choices=[(name, name) for name in ("log", "linear", "clipped", "binary")],
+        choices=[(name, name) for name in CONFIDENCE_FUNCTIONS],
         help_text="f in c = 1 + alpha * f(r)",
     )
     tuned_at = models.DateTimeField(null=True, blank=True)

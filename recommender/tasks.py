@@ -51,8 +51,31 @@ def retrain(self) -> dict:
         marked = model_train_give_up(attempts=attempt - 1)
         logger.error("retrain given up after %s attempts (%s version marked)", attempt - 1, marked)
         return {"status": "failed", "reason": f"stopped without an answer {attempt - 1} times"}
+    return _train_answer(model_train)
+
+
+@shared_task(
+    bind=True,
+    name="recommender.tune",
+    acks_late=True,
+    soft_time_limit=settings.RETRAIN_SOFT_TIME_LIMIT,
+    time_limit=settings.RETRAIN_SOFT_TIME_LIMIT + 60,
+)
+def tune(self) -> dict:
+    """Beat (weekly): walk the tuning grid on a validation split, store the winner as the
+    training defaults only if it beats them there, then retrain (retrain --tune). A delivery
+    that keeps killing its worker is given up as for `retrain`."""
+    attempt = _attempt(getattr(self.request, "id", None))
+    if attempt > MAX_ATTEMPTS:
+        marked = model_train_give_up(attempts=attempt - 1)
+        logger.error("tune given up after %s attempts (%s version marked)", attempt - 1, marked)
+        return {"status": "failed", "reason": f"stopped without an answer {attempt - 1} times"}
+    return _train_answer(lambda: model_train(tune_grid=True))
+
+
+def _train_answer(train) -> dict:
     try:
-        result = model_train()
+        result = train()
     except RetrainBusy:
         logger.info("retrain skipped: another retrain is running")
         return {"status": "skipped", "reason": "another retrain is running"}

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from recommender.engine.confidence import confidence_values
+from recommender.engine.confidence import Bm25, bm25_for, confidence_values
 from recommender.engine.evaluation import (
     Metrics,
     Split,
@@ -20,12 +20,27 @@ from recommender.engine.evaluation import (
 from recommender.engine.matrix import InteractionMatrix, Interactions, build_matrix
 from recommender.engine.trainer import Params, Trainer
 
+# The tune's grid (docs/recommender.md, "Defaults that tune themselves"). Not its full product
+# (320 fits): f x alpha at 16 factors, then one parameter at a time (`tune`), about 30 fits.
 TUNING_GRID = {
-    "factors": (32, 64),
-    "regularization": (0.01, 0.1),
-    "alpha": (2.0, 10.0, 40.0),
-    "confidence": ("log", "linear", "clipped"),
+    "confidence": ("log", "linear", "clipped", "binary", "bm25"),
+    "factors": (16, 32, 64, 128),
+    "alpha": (1.0, 5.0, 10.0, 40.0),
+    "regularization": (0.01, 0.1, 1.0),
 }
+
+
+@dataclass(frozen=True)
+class Tuning:
+    best: Params  # the winner, or `base` when nothing beat it
+    base: Metrics  # the defaults, on the validation split
+    won: Metrics  # the winner's
+    results: list[tuple[Params, Metrics]]  # every cell tried, in order
+
+    @property
+    def wins(self) -> bool:
+        """Whether the winner beats the defaults on the validation split (strictly)."""
+        return bool(self.won.ndcg > self.base.ndcg)
 
 
 @dataclass(frozen=True)
@@ -48,16 +63,17 @@ class Evaluation:
 
 
 def matrix_for(interactions: Interactions, params: Params) -> InteractionMatrix:
+    i = interactions
+    bm25 = bm25_of(i) if params.confidence == "bm25" else None
     values = confidence_values(
-        interactions.completed,
-        interactions.partial,
-        interactions.skips,
-        interactions.liked,
-        interactions.disliked,
-        alpha=params.alpha,
-        function=params.confidence,
-    )
+        i.completed, i.partial, i.skips, i.liked, i.disliked,
+        alpha=params.alpha, function=params.confidence, bm25=bm25,
+    )  # fmt: skip
     return build_matrix(interactions, values)
+
+
+def bm25_of(i: Interactions) -> Bm25:
+    return bm25_for(i.user_ids, i.track_ids, i.completed, i.partial, i.skips, i.liked, i.disliked)
 
 
 def evaluate(
@@ -77,6 +93,27 @@ def evaluate(
     return Evaluation(k, protocol_text(k), len(split.users), als, popular, fit_seconds)
 
 
+def validation_split(interactions: Interactions, base: Params, *, seed: int = 0) -> Split:
+    """The split a tune chooses on: the test split's training part, split again by time (so the
+    test split never chooses). Which entries are positive does not depend on alpha or f, so one
+    split serves every cell (`cell_split` gives a cell its own values on it)."""
+    matrix = matrix_for(interactions, base)
+    outer = split_by_time(matrix.user_items, matrix.times, seed=seed)
+    return split_by_time(outer.train, _times_like(outer.train, matrix), seed=seed + 1)
+
+
+def cell_split(interactions: Interactions, params: Params, split: Split) -> Split:
+    """`split` with the training values of `params` (same entries, its alpha and f)."""
+    values = matrix_for(interactions, params).user_items
+    train = values.multiply(split.train != 0).tocsr()
+    train.sort_indices()
+    return Split(train=train, users=split.users, held_out=split.held_out)
+
+
+def score_cell(interactions, params: Params, split: Split, trainer: Trainer, k: int) -> Metrics:
+    return _score_als(cell_split(interactions, params, split), params, trainer, k, None)[0]
+
+
 def tune(
     interactions: Interactions,
     base: Params,
@@ -86,23 +123,43 @@ def tune(
     k: int = 10,
     seed: int = 0,
     on_candidate: Callable[[Params, Metrics], None] | None = None,
-) -> tuple[Params, list[tuple[Params, Metrics]]]:
-    """Choose parameters by NDCG@k on a validation split carved out of the training part of the
-    test split (so the test split never chooses), from a small grid around `base`."""
+) -> Tuning:
+    """Choose parameters by NDCG@k on the validation split: from `base`, every (f, alpha) pair at
+    the fewest factors, then factors, regularization, f and alpha one at a time, keeping each
+    value that does better. The winner replaces `base` only if it beats it there."""
     grid = grid or TUNING_GRID
-    results: list[tuple[Params, Metrics]] = []
-    names = list(grid)
-    for combination in itertools.product(*(grid[name] for name in names)):
-        params = replace(base, **dict(zip(names, combination, strict=True)))
-        matrix = matrix_for(interactions, params)
-        outer = split_by_time(matrix.user_items, matrix.times, seed=seed)
-        inner = split_by_time(outer.train, _times_like(outer.train, matrix), seed=seed + 1)
-        metrics, _ = _score_als(inner, params, trainer, k, None)
-        results.append((params, metrics))
-        if on_candidate is not None:
-            on_candidate(params, metrics)
-    best = max(results, key=lambda item: (item[1].ndcg, item[1].map))[0]
-    return best, results
+    split = validation_split(interactions, base, seed=seed)
+    tried: dict[Params, Metrics] = {}
+
+    def score(params: Params) -> Metrics:
+        if params not in tried:
+            tried[params] = score_cell(interactions, params, split, trainer, k)
+            if on_candidate is not None:
+                on_candidate(params, tried[params])
+        return tried[params]
+
+    best, best_metrics = base, score(base)
+
+    def consider(params: Params) -> None:
+        nonlocal best, best_metrics
+        metrics = score(params)
+        if (metrics.ndcg, metrics.map) > (best_metrics.ndcg, best_metrics.map):
+            best, best_metrics = params, metrics
+
+    # f and alpha act together (alpha means something else under each f): every pair, at the
+    # fewest factors (the cheapest fits); then one parameter at a time from the best so far.
+    fewest = min(grid.get("factors", (base.factors,)))
+    pairs = itertools.product(grid.get("confidence", ()), grid.get("alpha", ()))
+    for confidence, alpha in pairs:
+        consider(replace(base, factors=fewest, confidence=confidence, alpha=alpha))
+    for name in ("factors", "regularization", "confidence", "alpha"):
+        start = best
+        for value in grid.get(name, ()):
+            consider(replace(start, **{name: value}))
+    base_metrics = tried[base]
+    if not best_metrics.ndcg > base_metrics.ndcg:
+        best, best_metrics = base, base_metrics
+    return Tuning(best, base_metrics, best_metrics, list(tried.items()))
 
 
 def _score_als(

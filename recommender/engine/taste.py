@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 
-from recommender.engine.confidence import confidence_values
+from recommender.engine.confidence import Bm25, confidence_values, net_preference
 from recommender.engine.matrix import Interactions
 
 LIKE, DISLIKE, DONT_RECOMMEND = "like", "dislike", "dont_recommend"
@@ -89,11 +89,27 @@ class Taste:
     def played(self) -> set[int]:
         return set(self.entries.track_ids.tolist())
 
-    def values(self, alpha: float, function: str) -> np.ndarray:
+    def values(
+        self, alpha: float, function: str, *, item_df=None, bm25_stats: dict | None = None
+    ) -> np.ndarray:
+        """The stored values of the user's entries. For f = bm25: `item_df`, each entry's
+        track's listeners in training, and `bm25_stats` {"n_users", "average_length"} of it."""
         e = self.entries
+        bm25 = None
+        if function == "bm25":
+            r = net_preference(e.completed, e.partial, e.skips, e.liked)
+            total = float(np.where((r > 0) & ~e.disliked, r, 0.0).sum())
+            stats = bm25_stats or {}
+            bm25 = Bm25(
+                item_df=np.asarray(item_df if item_df is not None else np.zeros(len(r))),
+                row_length=np.full(len(r), total),
+                n_users=int(stats.get("n_users", 1)),
+                average_length=float(stats.get("average_length", total or 1.0)),
+            )
         return confidence_values(
-            e.completed, e.partial, e.skips, e.liked, e.disliked, alpha=alpha, function=function
-        )
+            e.completed, e.partial, e.skips, e.liked, e.disliked, alpha=alpha, function=function,
+            bm25=bm25,
+        )  # fmt: skip
 
     def likes_anything(self) -> bool:
         return bool((self.values(1.0, "linear") > 0).any())

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core import locks
 from recommender.engine import artifact as artifacts
 from recommender.engine.evaluation import popularity_scores
-from recommender.engine.pipeline import Evaluation, evaluate, matrix_for, tune
+from recommender.engine.pipeline import Evaluation, Tuning, bm25_of, evaluate, matrix_for, tune
 from recommender.engine.trainer import Params, Trainer
 from recommender.models import ModelVersion, TrainingDefaults
 from recommender.services.interactions import interactions_read
@@ -83,11 +83,13 @@ def model_train(
     activate: bool = True,
     hooks: Hooks | None = None,
     trainer: Trainer | None = None,
+    grid: dict | None = None,
 ) -> TrainResult:
     """Train a new model version from the database. See the module docstring for locking.
 
-    `overrides` replace the stored training defaults for this run. `tune_grid` searches a small
-    grid on a validation split first and stores the winner as the new defaults. The gate
+    `overrides` replace the stored training defaults for this run. `tune_grid` walks the tuning
+    grid (`grid`, default pipeline.TUNING_GRID) on a validation split first; its winner becomes
+    the stored defaults, and this run's parameters, only if it beats them on that split. The gate
     (docs/recommender.md, "Versions, the gate and the swap"): the first model is always
     activated; later ones only if their NDCG@10 beats popularity's and is within the tolerance of
     the active version's; `force` activates regardless; `activate=False` leaves the version
@@ -103,7 +105,7 @@ def model_train(
         params = replace(training_defaults().as_params(), **(overrides or {}))
         version = ModelVersion.objects.create(params=params.as_dict())
         try:
-            return _train(version, params, trainer, tune_grid, force, activate, hooks)
+            return _train(version, params, trainer, tune_grid, force, activate, hooks, grid)
         except BaseException as exc:
             version.status = ModelVersion.Status.FAILED
             version.reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -121,6 +123,7 @@ def _train(
     force: bool,
     activate: bool,
     hooks: Hooks,
+    grid: dict | None = None,
 ) -> TrainResult:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -139,9 +142,10 @@ def _train(
 
     if tune_grid:
         hooks.stage("tune")
-        best, results = tune(interactions, params, trainer)
-        params = replace(best, iterations=params.iterations, random_state=params.random_state)
-        _store_defaults(params, results)
+        tuning = tune(interactions, params, trainer, grid=grid)
+        params = replace(tuning.best, iterations=params.iterations,
+                         random_state=params.random_state)  # fmt: skip
+        _store_defaults(params, tuning)
         mark = stage("tune", mark)
 
     matrix = matrix_for(interactions, params)
@@ -167,7 +171,7 @@ def _train(
             user_ids=matrix.user_ids,
             track_ids=matrix.track_ids,
             item_users=popularity_scores(matrix.user_items).astype("int64"),
-            params=params.as_dict(),
+            params=_artifact_params(params, interactions),
         ),
     )
     stage("save", mark)
@@ -286,20 +290,31 @@ def _fail_interrupted() -> None:
     )
 
 
-def _store_defaults(params: Params, results) -> None:
+NAMES = ("factors", "regularization", "alpha", "confidence")
+
+
+def _store_defaults(params: Params, tuning: Tuning) -> None:
+    """Record the tune; the defaults change only when its winner beat them."""
     defaults = training_defaults()
-    defaults.factors = params.factors
-    defaults.regularization = params.regularization
-    defaults.alpha = params.alpha
-    defaults.confidence = params.confidence
+    if tuning.wins:
+        for name in NAMES:
+            setattr(defaults, name, getattr(params, name))
     defaults.tuned_at = timezone.now()
     defaults.tuned_metrics = {
-        "chosen": {k: getattr(params, k) for k in ("factors", "regularization", "alpha",
-                                                   "confidence")},
-        "grid": [
-            {**{k: getattr(p, k) for k in ("factors", "regularization", "alpha", "confidence")},
-             "ndcg": round(m.ndcg, 5)}
-            for p, m in results
-        ],
+        "changed": tuning.wins,
+        "chosen": {k: getattr(params, k) for k in NAMES},
+        "validation_ndcg": {"defaults": round(float(tuning.base.ndcg), 5),
+                            "chosen": round(float(tuning.won.ndcg), 5)},
+        "grid": [{**{k: getattr(p, k) for k in NAMES}, "ndcg": round(float(m.ndcg), 5)}
+                 for p, m in tuning.results],
     }  # fmt: skip
     defaults.save()
+
+
+def _artifact_params(params: Params, interactions) -> dict:
+    """The parameters, and for bm25 the matrix statistics serving needs to weigh a user's row."""
+    body = params.as_dict()
+    if params.confidence == "bm25":
+        stats = bm25_of(interactions)
+        body["bm25"] = {"n_users": stats.n_users, "average_length": stats.average_length}
+    return body

@@ -91,7 +91,10 @@ def test_tune_stores_the_winner_as_the_defaults(world, client):
     assert code == 0
     defaults = TrainingDefaults.objects.get()
     assert defaults.tuned_at is not None
-    assert len(defaults.tuned_metrics["grid"]) == 36
+    grid = defaults.tuned_metrics["grid"]
+    assert 20 <= len(grid) < 5 * 4 * 4 * 3  # every (f, alpha) pair, then a walk: not the product
+    assert {cell["factors"] for cell in grid} == {16, 32, 64, 128}
+    assert {cell["confidence"] for cell in grid} >= {"log", "linear", "clipped", "binary", "bm25"}
     assert body["params"]["alpha"] == defaults.alpha
     assert body["params"]["confidence"] == defaults.confidence
     active = client.get("/api/models/active/").json()

@@ -40,7 +40,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tune",
             action="store_true",
-            help="search a small grid first and store the winner as the defaults",
+            help="walk the tuning grid on a validation split first; its winner becomes the "
+            "defaults only if it beats them there (docs/recommender.md)",
         )
         parser.add_argument("--force", action="store_true", help="activate whatever the gate says")
         parser.add_argument("--no-activate", action="store_true", help="train and save only")
