@@ -6,6 +6,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from recommender.engine.confidence import Bm25, bm25_for, confidence_values
 from recommender.engine.evaluation import (
     Metrics,
@@ -18,6 +20,13 @@ from recommender.engine.evaluation import (
     top_by_popularity,
 )
 from recommender.engine.matrix import InteractionMatrix, Interactions, build_matrix
+from recommender.engine.served import (
+    Catalogue,
+    coverage,
+    niche_rows,
+    popularity_lift,
+    served_top,
+)
 from recommender.engine.trainer import Params, Trainer
 
 # The tune's grid (docs/recommender.md, "Defaults that tune themselves"). Not its full product
@@ -51,14 +60,36 @@ class Evaluation:
     als: Metrics
     popularity: Metrics
     fit_seconds: float
+    served: Served | None = None
 
     def as_dict(self) -> dict:
-        return {
+        body = {
             "k": self.k,
             "protocol": self.protocol,
             "n_users": self.n_users,
             "als": self.als.as_dict(),
             "popularity": self.popularity.as_dict(),
+        }
+        if self.served is not None:
+            body.update(self.served.as_dict())
+        return body
+
+
+@dataclass(frozen=True)
+class Served:
+    """The list as served (engine/served.py), on the same split and factors as `als`."""
+
+    metrics: Metrics
+    coverage: float  # share of the matrix's tracks in anyone's served list
+    popularity_lift: float | None  # served over model median listeners, niche users
+    niche_users: int
+
+    def as_dict(self) -> dict:
+        return {
+            "served": self.metrics.as_dict(),
+            "coverage": self.coverage,
+            "served_popularity_lift": self.popularity_lift,
+            "n_niche_users": self.niche_users,
         }
 
 
@@ -84,13 +115,53 @@ def evaluate(
     k: int = 10,
     seed: int = 0,
     on_iteration: Callable[[int], None] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Evaluation:
-    """Held-out evaluation of `params` against popularity on the same split."""
+    """Held-out evaluation of `params` against popularity on the same split; with `catalogue`,
+    the served list too (blend, filters, caps), its coverage and its popularity lift."""
     split = split_by_time(matrix.user_items, matrix.times, seed=seed)
-    als, fit_seconds = _score_als(split, params, trainer, k, on_iteration)
+    factors = trainer.train(split.train, params, on_iteration=on_iteration)
+    model_tops: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def model_top(rows, seen):
+        top = top_by_factors(factors.item_factors, factors.user_factors[rows], seen, k)
+        model_tops.append((rows, top))
+        return top
+
+    als = ranking_metrics(model_top, split, k=k)
     popularity = popularity_scores(split.train)
     popular = ranking_metrics(lambda rows, seen: top_by_popularity(popularity, seen, k), split, k=k)
-    return Evaluation(k, protocol_text(k), len(split.users), als, popular, fit_seconds)
+    served = None
+    if catalogue is not None:
+        served = _served(split, factors, matrix, popularity, catalogue, model_tops, k)
+    return Evaluation(k, protocol_text(k), len(split.users), als, popular, factors.fit_seconds,
+                      served)  # fmt: skip
+
+
+def _served(split, factors, matrix, listeners, catalogue, model_tops, k) -> Served:
+    served_tops: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def served_of(rows, seen):
+        top = served_top(factors.item_factors, factors.user_factors[rows], seen,
+                         matrix.track_ids, listeners, catalogue, k)  # fmt: skip
+        served_tops.append((rows, top))
+        return top
+
+    metrics = ranking_metrics(served_of, split, k=k)
+    niche = niche_rows(split.train, listeners, split.users)
+
+    def of_niche(tops):
+        rows = np.concatenate([r for r, _ in tops]) if tops else np.zeros(0, np.int64)
+        stacked = np.concatenate([t[:, :k] for _, t in tops]) if tops else np.zeros((0, k))
+        return stacked[np.isin(rows, niche)].astype(np.int64)
+
+    lift = popularity_lift(of_niche(model_tops), of_niche(served_tops), listeners)
+    return Served(
+        metrics=metrics,
+        coverage=coverage([t for _, t in served_tops], matrix.shape[1]),
+        popularity_lift=lift,
+        niche_users=len(niche),
+    )
 
 
 def validation_split(interactions: Interactions, base: Params, *, seed: int = 0) -> Split:

@@ -60,6 +60,12 @@ def test_evaluate_on_the_demo_world_beats_popularity_twice(db, seed):
     out = StringIO()
     call_command("evaluate", "--json", stdout=out)
     body = json.loads(out.getvalue())
-    assert set(body) == {"k", "protocol", "n_users", "als", "popularity"}
+    assert set(body) == {"k", "protocol", "n_users", "als", "popularity", "served", "coverage",
+                         "served_popularity_lift", "n_niche_users"}  # fmt: skip
     assert body["n_users"] >= 50
     assert body["als"]["ndcg"] >= 2 * body["popularity"]["ndcg"], body
+    assert set(body["served"]) == {"precision", "map", "ndcg"}
+    assert body["served"]["ndcg"] >= 2 * body["popularity"]["ndcg"], body
+    assert 0 < body["coverage"] <= 1
+    assert body["n_niche_users"] > 0
+    assert 0 < body["served_popularity_lift"] <= 1.25, body  # not more mainstream than the model

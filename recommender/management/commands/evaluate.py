@@ -5,11 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 from recommender.engine.pipeline import evaluate, matrix_for
 from recommender.engine.trainer import ImplicitAlsTrainer
 from recommender.services import training_defaults
+from recommender.services.evaluation import catalogue_for
 from recommender.services.interactions import interactions_read
 
 
 class Command(BaseCommand):
-    help = "Held-out evaluation of ALS with the current training defaults, against popularity."
+    help = (
+        "Held-out evaluation of ALS with the current training defaults, against popularity, and "
+        "of the list as served (blend, filters, caps): coverage and the popularity lift."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--k", type=int, default=10)
@@ -22,15 +26,16 @@ class Command(BaseCommand):
         if len(interactions) == 0:
             raise CommandError("no listening data yet: record or import listens first")
         params = training_defaults().as_params()
-        result = evaluate(matrix_for(interactions, params), params, ImplicitAlsTrainer(),
-                          k=options["k"])  # fmt: skip
+        matrix = matrix_for(interactions, params)
+        result = evaluate(matrix, params, ImplicitAlsTrainer(), k=options["k"],
+                          catalogue=catalogue_for(matrix.track_ids))  # fmt: skip
         body = result.as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(body))
             return
         k = body["k"]
         self.stdout.write(f"Protocol: {body['protocol']} ({body['n_users']} users scored).")
-        for name in ("als", "popularity"):
+        for name in ("als", "served", "popularity"):
             m = body[name]
             self.stdout.write(
                 f"{name:10} precision@{k} {m['precision']:.4f}  MAP@{k} {m['map']:.4f}  "
@@ -42,3 +47,9 @@ class Command(BaseCommand):
             else float("inf")
         )
         self.stdout.write(self.style.SUCCESS(f"ALS NDCG@{k} is {ratio:.2f}x popularity's."))
+        lift = body["served_popularity_lift"]
+        self.stdout.write(
+            f"coverage {body['coverage']:.1%} of the tracks; served popularity lift "
+            + (f"{lift:.2f}" if lift is not None else "n/a")
+            + f" over {body['n_niche_users']} niche users (1 = as mainstream as the model)"
+        )
