@@ -32,6 +32,12 @@ def track_row(track) -> dict:
 
 
 @register.filter
+def any_playable(items) -> bool:
+    """Whether a list (items of {"track": ...}) holds a track with audio: "Play all" needs one."""
+    return any(track_row(item["track"])["playable"] for item in items or ())
+
+
+@register.filter
 def duration(seconds) -> str:
     """212.4 -> "3:32"; nothing for an unknown duration."""
     try:
