@@ -119,11 +119,16 @@ def bm25_for(
     skips: np.ndarray,
     liked: np.ndarray,
     disliked: np.ndarray,
+    counted: np.ndarray | None = None,
 ) -> Bm25:
     """Bm25 inputs for a whole set of entries (training): the matrix of positive r, as
-    implicit's bm25_weight reads it (every user a row, every track's positive entries its df)."""
+    implicit's bm25_weight reads it (every user a row, every track's positive entries its df).
+    `counted`: only these entries count towards the statistics (a split's training part), so a
+    held-out play does not weigh the training values."""
     r = net_preference(completed, partial, skips, liked)
     positive = (r > 0) & ~np.asarray(disliked, dtype=bool)
+    if counted is not None:
+        positive = positive & np.asarray(counted, dtype=bool)
     users, user_row = np.unique(np.asarray(user_ids), return_inverse=True)
     tracks, track_column = np.unique(np.asarray(track_ids), return_inverse=True)
     df = np.bincount(track_column[positive], minlength=len(tracks))

@@ -93,9 +93,12 @@ class Served:
         }
 
 
-def matrix_for(interactions: Interactions, params: Params) -> InteractionMatrix:
+def matrix_for(
+    interactions: Interactions, params: Params, *, counted: np.ndarray | None = None
+) -> InteractionMatrix:
+    """The matrix of stored values; for bm25, statistics of the `counted` entries (all)."""
     i = interactions
-    bm25 = bm25_of(i) if params.confidence == "bm25" else None
+    bm25 = bm25_of(i, counted) if params.confidence == "bm25" else None
     values = confidence_values(
         i.completed, i.partial, i.skips, i.liked, i.disliked,
         alpha=params.alpha, function=params.confidence, bm25=bm25,
@@ -103,8 +106,26 @@ def matrix_for(interactions: Interactions, params: Params) -> InteractionMatrix:
     return build_matrix(interactions, values)
 
 
-def bm25_of(i: Interactions) -> Bm25:
-    return bm25_for(i.user_ids, i.track_ids, i.completed, i.partial, i.skips, i.liked, i.disliked)
+def bm25_of(i: Interactions, counted: np.ndarray | None = None) -> Bm25:
+    return bm25_for(i.user_ids, i.track_ids, i.completed, i.partial, i.skips, i.liked,
+                    i.disliked, counted)  # fmt: skip
+
+
+def train_values(interactions: Interactions, params: Params, split: Split) -> Split:
+    """`split` with the training values of `params` (same entries, its alpha and f); bm25's
+    statistics from the training entries only."""
+    counted = None
+    if params.confidence == "bm25":
+        _, rows = np.unique(interactions.user_ids, return_inverse=True)
+        _, columns = np.unique(interactions.track_ids, return_inverse=True)
+        train = split.train.tocoo()
+        width = np.int64(split.train.shape[1])
+        counted = np.isin(rows.astype(np.int64) * width + columns,
+                          train.row.astype(np.int64) * width + train.col)  # fmt: skip
+    values = matrix_for(interactions, params, counted=counted).user_items
+    train = values.multiply(split.train != 0).tocsr()
+    train.sort_indices()
+    return Split(train=train, users=split.users, held_out=split.held_out)
 
 
 def evaluate(
@@ -116,10 +137,15 @@ def evaluate(
     seed: int = 0,
     on_iteration: Callable[[int], None] | None = None,
     catalogue: Catalogue | None = None,
+    interactions: Interactions | None = None,
 ) -> Evaluation:
     """Held-out evaluation of `params` against popularity on the same split; with `catalogue`,
-    the served list too (blend, filters, caps), its coverage and its popularity lift."""
+    the served list too (blend, filters, caps), its coverage and its popularity lift. For bm25,
+    pass the `interactions` the matrix came from: the training values are then weighed with
+    statistics of the training entries alone."""
     split = split_by_time(matrix.user_items, matrix.times, seed=seed)
+    if interactions is not None and params.confidence == "bm25":
+        split = train_values(interactions, params, split)
     factors = trainer.train(split.train, params, on_iteration=on_iteration)
     model_tops: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -167,22 +193,14 @@ def _served(split, factors, matrix, listeners, catalogue, model_tops, k) -> Serv
 def validation_split(interactions: Interactions, base: Params, *, seed: int = 0) -> Split:
     """The split a tune chooses on: the test split's training part, split again by time (so the
     test split never chooses). Which entries are positive does not depend on alpha or f, so one
-    split serves every cell (`cell_split` gives a cell its own values on it)."""
+    split serves every cell (`train_values` gives a cell its own values on it)."""
     matrix = matrix_for(interactions, base)
     outer = split_by_time(matrix.user_items, matrix.times, seed=seed)
     return split_by_time(outer.train, _times_like(outer.train, matrix), seed=seed + 1)
 
 
-def cell_split(interactions: Interactions, params: Params, split: Split) -> Split:
-    """`split` with the training values of `params` (same entries, its alpha and f)."""
-    values = matrix_for(interactions, params).user_items
-    train = values.multiply(split.train != 0).tocsr()
-    train.sort_indices()
-    return Split(train=train, users=split.users, held_out=split.held_out)
-
-
 def score_cell(interactions, params: Params, split: Split, trainer: Trainer, k: int) -> Metrics:
-    return _score_als(cell_split(interactions, params, split), params, trainer, k, None)[0]
+    return _score_als(train_values(interactions, params, split), params, trainer, k, None)[0]
 
 
 def tune(

@@ -152,7 +152,8 @@ def _train(
     mark = stage("confidence", mark)
 
     hooks.stage("evaluate")
-    evaluation = evaluate(matrix, params, trainer, on_iteration=hooks.iteration)
+    evaluation = evaluate(matrix, params, trainer, on_iteration=hooks.iteration,
+                          interactions=interactions)  # fmt: skip
     fits = evaluation.fit_seconds
     mark = stage("evaluate", mark)
 

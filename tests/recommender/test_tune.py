@@ -16,7 +16,13 @@ from scipy.sparse import csr_matrix
 from recommender import tasks
 from recommender.engine.confidence import net_preference
 from recommender.engine.matrix import Interactions
-from recommender.engine.pipeline import matrix_for, score_cell, tune, validation_split
+from recommender.engine.pipeline import (
+    matrix_for,
+    score_cell,
+    train_values,
+    tune,
+    validation_split,
+)
 from recommender.engine.taste import taste_build
 from recommender.engine.trainer import ImplicitAlsTrainer, Params
 from recommender.models import TrainingDefaults
@@ -79,6 +85,21 @@ def test_bm25_is_implicits_bm25_weight_and_serving_weighs_a_row_the_same():
     values = taste.values(2.0, "bm25", item_df=df[columns], bm25_stats=stats)
     row = matrix.user_items[matrix.row_of(user)].toarray().ravel()
     np.testing.assert_allclose(values, row[columns], rtol=1e-5)
+
+
+def test_bm25_on_a_split_counts_only_its_training_entries():
+    """A held-out play must not weigh the training values: bm25_weight of the training part."""
+    data = heavy_tailed(users=80, items=90)
+    params = Params(alpha=3.0, confidence="bm25")
+    split = validation_split(data, params)
+    weighed = train_values(data, params, split).train
+    linear = train_values(data, replace(params, confidence="linear", alpha=1.0), split).train
+    linear.data -= 1.0  # back to r
+    expected = csr_matrix(bm25_weight(linear))
+    expected.data = 1.0 + 3.0 * expected.data
+    np.testing.assert_allclose(weighed.toarray(), expected.toarray(), rtol=1e-5)
+    everything = matrix_for(data, params).user_items.multiply(split.train != 0).toarray()
+    assert not np.allclose(everything, weighed.toarray())  # the full matrix would weigh otherwise
 
 
 def test_one_automatic_tune_reaches_95_percent_of_the_best_grid_cell():

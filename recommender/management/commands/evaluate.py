@@ -28,7 +28,8 @@ class Command(BaseCommand):
         params = training_defaults().as_params()
         matrix = matrix_for(interactions, params)
         result = evaluate(matrix, params, ImplicitAlsTrainer(), k=options["k"],
-                          catalogue=catalogue_for(matrix.track_ids))  # fmt: skip
+                          catalogue=catalogue_for(matrix.track_ids),
+                          interactions=interactions)  # fmt: skip
         body = result.as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(body))
