@@ -30,7 +30,7 @@ from catalog.serializers import (
 )
 from catalog.services import DUPLICATE, IMPORTED, upload_import
 from catalog.streaming import file_response
-from core.api import MAX_BIGINT, query_n
+from core.api import MAX_BIGINT, n_schema, query_n
 from core.parsing import JSONParser
 from core.permissions import staff_with
 
@@ -176,7 +176,7 @@ class TrackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("n", int, description="1..100, default 10")],
+        parameters=[OpenApiParameter("n", n_schema(SIMILAR_DEFAULT_N), description="how many")],
         responses={200: SimilarSerializer},
     )
     @action(detail=True, methods=["get"], permission_classes=[AllowAny])

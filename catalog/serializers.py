@@ -105,7 +105,7 @@ class TrackFields(serializers.Serializer):
     def get_playable(self, track: Track) -> bool:
         return bool(track.audio)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="null: no audio"))
     def get_audio_url(self, track: Track) -> str | None:
         return audio_url(track)
 
@@ -230,9 +230,12 @@ class TrackUploadSerializer(serializers.Serializer):
 
 
 class UploadRefusedSerializer(serializers.Serializer):
-    error_code = serializers.CharField()
-    detail = serializers.CharField()
-    audio = serializers.ListField(child=serializers.CharField())
+    """A refused upload; a form that fails its field checks (no file, a long title) is
+    DRF's field-level body instead, as every 400: {"title": ["..."]}."""
+
+    error_code = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+    audio = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class DuplicateSerializer(serializers.Serializer):

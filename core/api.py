@@ -31,13 +31,31 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        if raw is None or raw == "":
             return self.page_size
         field = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE)
         try:
             return field.run_validation(raw)
         except ValidationError as exc:
             raise ValidationError({self.page_size_query_param: exc.detail}) from None
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        """The schema states the bounds the answers hold to (a page past the last is a 404)."""
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.page_query_param: {"type": "integer", "minimum": 1},
+            self.page_size_query_param: {
+                "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": self.page_size
+            },
+        }  # fmt: skip
+        for parameter in parameters:
+            parameter["schema"] = bounds.get(parameter["name"], parameter["schema"])
+        return parameters
+
+
+def n_schema(default: int, maximum: int = MAX_N) -> dict:
+    """The OpenAPI schema of an `?n=` that query_n reads."""
+    return {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}
 
 
 def query_n(request: Request, *, default: int, maximum: int = MAX_N) -> int:

@@ -11,6 +11,7 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 
 from core.api import DISK_FULL_ERRNOS
 
@@ -36,6 +37,14 @@ def error_answer(request: HttpRequest, exc: BaseException | None) -> HttpRespons
     if retry is not None:
         response["Retry-After"] = str(retry)
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: under /api/ a JSON 404 like DRF's (a URL no route matches, say
+    /api/tracks/0.5/), elsewhere the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -13,6 +13,7 @@ def staff_with(*any_of: str, read_only_for_all: bool = False) -> type[BasePermis
 
     class StaffWithPermission(BasePermission):
         message = f"You need the {' or '.join(any_of)} permission (as in admin)."
+        reads_open_to_all = read_only_for_all  # the schema says so (core.schema)
 
         def has_permission(self, request, view) -> bool:
             if read_only_for_all and request.method in SAFE_METHODS:

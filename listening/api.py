@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.schema import BATCH_ERRORS, OneOrMany
 from listening import selectors
 from listening.models import Feedback, ListeningEvent
 from listening.serializers import (
@@ -41,8 +42,11 @@ class ListenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.history_for_user(user=self.request.user)
 
     @extend_schema(
-        request=ListenInSerializer(many=True),
-        responses={201: ListenCreatedSerializer, 400: OpenApiResponse(description="invalid")},
+        request=OneOrMany(child=ListenInSerializer(), min_length=1, max_length=MAX_BATCH),
+        responses={
+            201: ListenCreatedSerializer,
+            400: OpenApiResponse(BATCH_ERRORS, description="invalid; nothing was stored"),
+        },
         description=(
             f"One listen object, or a list of 1 to {MAX_BATCH}. All or nothing: one invalid "
             "item and nothing is stored. A repeated client_event_id is a duplicate."

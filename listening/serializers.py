@@ -12,7 +12,9 @@ class ListenInSerializer(serializers.Serializer):
 
     track_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
     listened_at = serializers.DateTimeField(required=False, allow_null=True)
-    ms_played = serializers.IntegerField(required=False, allow_null=True, max_value=MAX_INT)
+    ms_played = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_INT
+    )
     completed = serializers.BooleanField(required=False, default=False)
     skipped = serializers.BooleanField(required=False, default=False)
     client_event_id = serializers.CharField(
@@ -35,10 +37,14 @@ class ListenSerializer(serializers.ModelSerializer):
 
 
 class ListenExcludeSerializer(serializers.Serializer):
+    schema_always_required = ("excluded",)  # a PATCH without it is a 400 (core.schema)
+
     excluded = serializers.BooleanField()
 
 
 class FeedbackInSerializer(serializers.Serializer):
+    schema_exactly_one_of = ("track_id", "artist_id")  # core.schema
+
     track_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     artist_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     kind = serializers.ChoiceField(choices=Feedback.Kind.values)
@@ -52,6 +58,8 @@ class FeedbackInSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
+    schema_exactly_one_of = ("track_id", "artist_id")  # the other is left out (core.schema)
+
     class Meta:
         model = Feedback
         fields = ["id", "kind", "track_id", "artist_id", "created_at"]

@@ -36,4 +36,5 @@ urlpatterns = [
     *account_pages,
 ]
 
+handler404 = "core.errors.not_found"
 handler500 = "core.errors.server_error"

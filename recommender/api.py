@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from catalog import selectors as catalog_selectors
 from catalog.models import Artist, Track
 from catalog.serializers import card_data
-from core.api import query_int, query_n
+from core.api import n_schema, query_int, query_n
 from core.permissions import staff_with
 from recommender import radio, selectors
 from recommender.models import ModelVersion
@@ -25,6 +25,7 @@ from recommender.serializers import (
     RadioSerializer,
     RecommendationsSerializer,
     RetrainQueuedSerializer,
+    RetrainRanSerializer,
     ShelvesSerializer,
     also_played_data,
     recommendations_data,
@@ -32,13 +33,15 @@ from recommender.serializers import (
 )
 from recommender.services import dispatch, retrain_request
 
-N_PARAMETER = OpenApiParameter("n", int, description="1..100")
+
+def n_parameter(default: int) -> OpenApiParameter:
+    return OpenApiParameter("n", n_schema(default), description="how many")
 
 
 @extend_schema(
     tags=["recommendations"],
     parameters=[
-        N_PARAMETER,
+        n_parameter(20),
         OpenApiParameter("include_played", int, enum=[0, 1], description="1: allow play-again"),
     ],
     responses={200: RecommendationsSerializer},
@@ -55,7 +58,10 @@ class RecommendationsView(APIView):
 
 @extend_schema(
     tags=["recommendations"],
-    parameters=[OpenApiParameter("shelves", int, description="1..10, default 3"), N_PARAMETER],
+    parameters=[
+        OpenApiParameter("shelves", {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}),
+        n_parameter(10),
+    ],
     responses={200: ShelvesSerializer},
 )
 class ShelvesView(APIView):
@@ -66,7 +72,7 @@ class ShelvesView(APIView):
         return Response(shelves_data(answer))
 
 
-@extend_schema(tags=["tracks"], parameters=[N_PARAMETER], responses={200: AlsoPlayedSerializer})
+@extend_schema(tags=["tracks"], parameters=[n_parameter(10)], responses={200: AlsoPlayedSerializer})
 class AlsoPlayedView(APIView):
     permission_classes = [AllowAny]
 
@@ -105,7 +111,7 @@ class ModelListView(generics.ListAPIView):
     request=None,
     responses={
         202: RetrainQueuedSerializer,
-        200: ModelVersionSerializer,
+        200: RetrainRanSerializer,
         400: OpenApiResponse(description="tasks inline and no listening data yet"),
         409: OpenApiResponse(description="a retrain is already running"),
         503: OpenApiResponse(

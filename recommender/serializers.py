@@ -148,6 +148,20 @@ class RetrainQueuedSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class RetrainRanSerializer(serializers.Serializer):
+    """`retrain --json`'s body (recommender.services.training.TrainResult.as_json)."""
+
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ModelVersion.Status.choices)
+    reason = serializers.CharField(allow_blank=True)
+    n_users = serializers.IntegerField()
+    n_tracks = serializers.IntegerField()
+    nnz = serializers.IntegerField()
+    params = serializers.DictField()
+    seconds = serializers.DictField(help_text="seconds per stage")
+    metrics = serializers.DictField()
+
+
 class RadioReasonSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["seed", "sounds_like", "also_played", "taste", "mood"])
     text = serializers.CharField()
