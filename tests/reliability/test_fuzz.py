@@ -140,13 +140,16 @@ def _conforms(case, response, headers) -> None:
         assert not unexplained, f"{case.operation.label} refused a valid request: {response.text}"
 
 
-@schema.parametrize()
-@settings(
+FUZZ_SETTINGS = settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
 def test_every_answer_signed_in_is_the_documented_one(case, fuzzing_user, measure):
     response = case.call(headers=fuzzing_user)
     measure.count(case.operation.label, str(response.status_code))  # status codes seen
@@ -154,12 +157,7 @@ def test_every_answer_signed_in_is_the_documented_one(case, fuzzing_user, measur
 
 
 @schema.parametrize()
-@settings(
-    max_examples=FUZZ_EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
+@FUZZ_SETTINGS
 def test_every_answer_anonymous_is_the_documented_one(case, fuzzing_user, measure):
     response = case.call()  # the world is there; this client has no token
     measure.count(case.operation.label, str(response.status_code))
