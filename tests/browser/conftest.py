@@ -73,27 +73,68 @@ def browser():
         instance.close()
 
 
+# Reports each Content-Security-Policy violation with what was refused (the console message
+# alone does not say which element or script); an init script is not itself subject to the policy.
+REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) => {
+  console.warn(`musicrec-csp: ${e.effectiveDirective} refused ${e.blockedURI || "inline"}` +
+    ` at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)}`);
+});"""
+
+
+class PageProblems:
+    """What a browser test's page reported that no test expects: Content-Security-Policy
+    violations, console errors and uncaught exceptions. The `page` fixture fails the test at
+    teardown when any is left (docs/reliability.md, row 17)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.csp_violations: list[str] = []
+        self.errors: list[str] = []
+        self.allowed: list = []
+
+    def allow(self, predicate) -> None:
+        """Expect console errors that `predicate(text, source_url)` accepts (a 404 page's status,
+        a request a test fails on purpose); CSP violations are never allowed this way."""
+        self.allowed.append(predicate)
+
+    def console(self, message) -> None:
+        where = f"{self.page.url}: {message.text[:400]} at {message.location}"
+        if "Content Security Policy" in message.text or message.text.startswith("musicrec-csp:"):
+            self.csp_violations.append(where)
+        elif message.type == "error" and not any(
+            ok(message.text, message.location.get("url", "")) for ok in self.allowed
+        ):
+            self.errors.append(where)
+
+    def exception(self, error) -> None:
+        self.errors.append(f"{self.page.url}: uncaught {error}")
+
+    def left(self) -> list[str]:
+        return self.csp_violations + self.errors
+
+
 @pytest.fixture
 def page(browser):
-    """A page that records every Content-Security-Policy violation Chromium reports in
-    `page.csp_violations` (docs/reliability.md, row 17)."""
+    """A page that fails its test on any Content-Security-Policy violation, console error or
+    uncaught exception (checked at teardown; `page.problems.allow` for expected console errors,
+    `page.csp_violations` for a test that provokes a violation on purpose and clears it)."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    violations: list[str] = []
-
-    def note(message) -> None:
-        if "Content Security Policy" in message.text:
-            violations.append(f"{page.url}: {message.text[:70]} at {message.location}")
-
-    page.on("console", note)
-    page.csp_violations = violations
+    problems = PageProblems(page)
+    page.on("console", problems.console)
+    page.on("pageerror", problems.exception)
+    page.problems = problems
+    page.csp_violations = problems.csp_violations
     yield page
     from playwright.sync_api import Error as PlaywrightError
 
     with contextlib.suppress(PlaywrightError):  # a page that is gone has nothing in flight
         page.evaluate(LAST_LISTEN_SENT)
     context.close()
+    left = problems.left()
+    assert not left, "the browser reported:\n" + "\n".join(left)
 
 
 # Closing the page while a track plays would send its listen (a keepalive POST) while the test
