@@ -46,12 +46,7 @@ def retrain(self) -> dict:
     """Beat (daily), admin and POST /api/retrain/. Skips when another retrain holds the lock.
     A message whose runs killed their worker MAX_ATTEMPTS times is not run again: its version
     ends `failed` with the reason; the next request or scheduled run is a new message."""
-    attempt = _attempt(getattr(self.request, "id", None))
-    if attempt > MAX_ATTEMPTS:
-        marked = model_train_give_up(attempts=attempt - 1)
-        logger.error("retrain given up after %s attempts (%s version marked)", attempt - 1, marked)
-        return {"status": "failed", "reason": f"stopped without an answer {attempt - 1} times"}
-    return _train_answer(model_train)
+    return _capped(self, "retrain", model_train)
 
 
 @shared_task(
@@ -65,12 +60,19 @@ def tune(self) -> dict:
     """Beat (weekly): walk the tuning grid on a validation split, store the winner as the
     training defaults only if it beats them there, then retrain (retrain --tune). A delivery
     that keeps killing its worker is given up as for `retrain`."""
-    attempt = _attempt(getattr(self.request, "id", None))
+    return _capped(self, "tune", lambda: model_train(tune_grid=True))
+
+
+def _capped(task, name: str, train) -> dict:
+    """Run `train` for this delivery of `task`'s message, unless the message already ran
+    MAX_ATTEMPTS times: then the version its last run left `training` is marked `failed`
+    (worker_lost) and the answer says why."""
+    attempt = _attempt(getattr(task.request, "id", None))
     if attempt > MAX_ATTEMPTS:
         marked = model_train_give_up(attempts=attempt - 1)
-        logger.error("tune given up after %s attempts (%s version marked)", attempt - 1, marked)
+        logger.error("%s given up after %s attempts (%s version marked)", name, attempt - 1, marked)
         return {"status": "failed", "reason": f"stopped without an answer {attempt - 1} times"}
-    return _train_answer(lambda: model_train(tune_grid=True))
+    return _train_answer(train)
 
 
 def _train_answer(train) -> dict:

@@ -14,6 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers.hash_counter import hashes_counted
 
 RATES = {
     "anon": "1000/minute",
@@ -139,26 +140,38 @@ def test_every_answer_carries_the_security_policies(db, url):
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
-def test_a_guessing_client_gets_429_quickly_and_others_stay_fast(stack, measure):
-    """gunicorn with real password hashing: six threads guess as fast as they can; they are
-    refused within the budget and the catalogue stays fast for everyone else."""
+def test_a_guessing_client_is_refused_without_hashing_past_its_budget(stack, measure, tmp_path):
+    """gunicorn with real password hashing (PBKDF2, Django's default): six threads guess one
+    username as fast as they can. The server hashes a password for each answered guess and for
+    none of the refused ones (counted in its workers, `tests/helpers/hash_counter.py`), so the
+    hashing a guesser costs everyone is capped by the budget however fast it guesses. The track
+    list's median before and during the guessing is recorded for docs/reliability.md, not
+    asserted: speed is the benchmarks' business, and a busy machine moves it."""
     import threading
 
     UserFactory(username="target")
-    server = stack.server(workers=2, MUSICREC_THROTTLE_SIGN_IN="10/minute")
+    hash_log = tmp_path / "hashes.log"
+    server = stack.server(
+        workers=2,
+        MUSICREC_THROTTLE_SIGN_IN="10/minute",
+        GUNICORN_CMD_ARGS="--config python:tests.helpers.hash_counter",
+        MUSICREC_TEST_HASH_LOG=str(hash_log),
+    )
     url = f"{server.url}/api/auth/token/"
     baseline = _median_track_list(server.url, 10)
+    assert hashes_counted(hash_log) == 0  # nothing signed in yet
     started = time.monotonic()
     first_429: list[float] = []
-    statuses: list[int] = []
+    answers: list[tuple[int, float]] = []
     halt = threading.Event()
 
     def guess(n: int) -> None:
         session = requests.Session()
         while not halt.is_set():
+            sent = time.monotonic()
             answer = session.post(url, json={"username": "target", "password": f"g{n}"},
-                                  timeout=30)  # fmt: skip
-            statuses.append(answer.status_code)
+                                  timeout=60)  # fmt: skip
+            answers.append((answer.status_code, time.monotonic() - sent))
             if answer.status_code == 429 and not first_429:
                 first_429.append(time.monotonic() - started)
                 assert int(answer.headers["Retry-After"]) > 0
@@ -167,22 +180,36 @@ def test_a_guessing_client_gets_429_quickly_and_others_stay_fast(stack, measure)
     for thread in threads:
         thread.start()
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a hang guard, not a speed bound
         while not first_429 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert first_429, "no 429 within a minute of guessing"
+        assert first_429, "no 429 within two minutes of guessing"
         during = _median_track_list(server.url, 20)
+        while sum(1 for s, _ in answers if s == 429) < 50 and time.monotonic() < deadline + 60:
+            time.sleep(0.05)  # many refusals, so "none hashed" counts for something
     finally:
         halt.set()
         for thread in threads:
-            thread.join(timeout=30)
-    assert statuses.count(400) <= 10, statuses.count(400)  # the username's budget, no more
-    assert statuses.count(429) > 0
-    assert 500 not in statuses
-    assert during < max(0.25, 5 * baseline), (baseline, during)
-    measure(seconds_to_first_429=first_429[0], wrong_passwords_answered=statuses.count(400),
-            refused_429=statuses.count(429), track_list_median_ms_before=baseline * 1000,
+            thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    statuses = [status for status, _ in answers]
+    answered = statuses.count(400)
+    assert 1 <= answered <= 10, answered  # the username's budget, no more
+    assert statuses.count(429) >= 50
+    assert set(statuses) == {400, 429}, set(statuses)
+    # one hash per answered guess, none for the refused ones: the 429 comes before hashing
+    assert hashes_counted(hash_log) == answered, (hashes_counted(hash_log), answered)
+    measure(seconds_to_first_429=first_429[0], wrong_passwords_answered=answered,
+            refused_429=statuses.count(429), hashes_computed=hashes_counted(hash_log),
+            answered_median_ms=_median_ms(answers, 400), refused_median_ms=_median_ms(answers, 429),
+            track_list_median_ms_before=baseline * 1000,
             track_list_median_ms_while_guessing=during * 1000)  # fmt: skip
+
+
+def _median_ms(answers, status: int) -> float:
+    import statistics
+
+    return statistics.median(seconds for code, seconds in answers if code == status) * 1000
 
 
 def _median_track_list(url: str, n: int) -> float:
