@@ -97,8 +97,18 @@ def multipart_body(size: int) -> bytes:
 
 
 @pytest.mark.parametrize("url", ["/api/listens/", "/api/feedback/", "/api/auth/token/"])
-def test_files_where_none_belong_are_refused_before_they_are_read(db, url):
+def test_files_where_none_belong_are_refused_before_they_are_read(db, url, monkeypatch):
     # a session client with CSRF enforced: the CSRF check would read (and store) the body first
+    from django.http.multipartparser import MultiPartParser
+
+    parsed = []
+    parse = MultiPartParser.parse
+
+    def recorded(self):
+        parsed.append(1)  # the body would be streamed into the upload handler's temporary file
+        return parse(self)
+
+    monkeypatch.setattr(MultiPartParser, "parse", recorded)
     user = UserFactory()
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
@@ -107,7 +117,8 @@ def test_files_where_none_belong_are_refused_before_they_are_read(db, url):
     response = client.generic("POST", url, multipart_body(3 * 1024 * 1024), content_type=MULTIPART)
     assert response.status_code == 415, response.content[:200]
     assert "detail" in response.json()
-    assert set(files_in(tmp)) == before
+    assert parsed == [], "the multipart body was parsed (written to tmp) before the 415"
+    assert set(files_in(tmp)) == before  # (the parser's temporary file is gone by now anyway)
     assert ListeningEvent.objects.count() == Feedback.objects.count() == 0
 
 
