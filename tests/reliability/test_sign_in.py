@@ -34,15 +34,16 @@ def rates(monkeypatch):
 
 @pytest.fixture
 def hashes(monkeypatch):
-    """Counts password hash verifications."""
+    """Counts PBKDF2 computations: a password checked, or the dummy hash Django computes for an
+    unknown username (both call `encode`)."""
     calls = []
-    original = PBKDF2PasswordHasher.verify
+    original = PBKDF2PasswordHasher.encode
 
-    def verify(self, password, encoded):
+    def encode(self, password, salt, iterations=None):
         calls.append(1)
-        return original(self, password, encoded)
+        return original(self, password, salt, iterations)
 
-    monkeypatch.setattr(PBKDF2PasswordHasher, "verify", verify)
+    monkeypatch.setattr(PBKDF2PasswordHasher, "encode", encode)
     return calls
 
 
@@ -54,9 +55,11 @@ def token(client, username, password, address="10.0.0.1"):
 def test_the_token_endpoint_refuses_a_guesser_per_username(db, rates, hashes):
     user = UserFactory(username="victim")
     client = Client()
+    start = len(hashes)
     answers = [token(client, "Victim", f"guess-{n}", f"10.0.1.{n}").status_code for n in range(4)]
     assert answers == [400] * 4  # four addresses, one username (case folded)
     hashed = len(hashes)
+    assert hashed - start == 4  # one hash per answered attempt (the count sees them)
     refused = token(client, "victim", PASSWORD, "10.0.1.99")  # even the right password waits
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
@@ -80,6 +83,7 @@ def test_the_token_endpoint_refuses_a_guesser_per_address(db, rates, hashes):
 def test_the_login_form_shares_the_budget_and_says_how_long_to_wait(db, rates, hashes):
     UserFactory(username="listener")
     client = Client()
+    start = len(hashes)
     for n in range(2):
         assert token(client, "listener", f"bad{n}").status_code == 400
     for n in range(2):
@@ -87,6 +91,7 @@ def test_the_login_form_shares_the_budget_and_says_how_long_to_wait(db, rates, h
                            REMOTE_ADDR="10.0.0.1")  # fmt: skip
         assert page.status_code == 200  # the form again, with its error
     hashed = len(hashes)
+    assert hashed - start == 4
     page = client.post("/accounts/login/", {"username": "listener", "password": PASSWORD},
                        REMOTE_ADDR="10.0.0.1")  # fmt: skip
     assert page.status_code == 429
