@@ -3,6 +3,7 @@ set of tests/helpers/families.py (docs/features.md, "How well it works").
 
     python bench/similar_family.py            # {"similar_family_top3", ...} on the evaluation set
     python bench/similar_family.py --tune     # chooses GROUP_WEIGHTS on a separate tuning set
+    python bench/similar_family.py --scale 100000   # index build and similar() on random tracks
 
 The evaluation set (seed 0) is the one tests/catalog/test_sound_families.py builds; the tuning
 set (seed 100) has other clips of the same families, so the weights are not fitted to the clips
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -77,12 +79,42 @@ def tune(analysed, passes: int = 4) -> tuple[dict[str, float], float]:
     return weights, best
 
 
+def scale(n: int, queries: int = 50) -> dict[str, float]:
+    """Build seconds and mean similar(n=20) milliseconds (reasons included) at n random tracks,
+    with and without sound descriptions."""
+    from catalog.audio.description import DESCRIPTION_LENGTH
+
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(n, 16))
+    raw[:, 5] = rng.uniform(60, 200, n)
+    raw[:, 12:] = rng.random((n, 4)) < 0.3
+    ids = np.arange(1, n + 1)
+    names = [f"a|{i}" for i in range(n)]
+    out = {}
+    for label, description in (
+        ("16", None),
+        ("described", rng.normal(size=(n, DESCRIPTION_LENGTH))),
+    ):
+        started = time.perf_counter()
+        index = SimilarityIndex(ids, ids % 5000, names, raw, description=description,
+                                is_music=rng.random(n) < 0.9)  # fmt: skip
+        out[f"index_build_seconds_{label}"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for seed in rng.integers(1, n, queries):
+            index.similar(int(seed), 20)
+        out[f"similar_ms_{label}"] = (time.perf_counter() - started) / queries * 1000
+    return out
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--scale", type=int, metavar="TRACKS")
     args = parser.parse_args()
     with threadpool_limits(limits=1):
-        if args.tune:
+        if args.scale:
+            print(json.dumps(scale(args.scale)))
+        elif args.tune:
             weights, rate = tune(analysed_set(PER_FAMILY, seed=TUNING_SEED))
             evaluation = analysed_set(PER_FAMILY, seed=EVALUATION_SEED)
             held_out = index_top3_rate(

@@ -52,7 +52,7 @@ GROUP_WEIGHTS = {
 SEED_WEIGHTS = {"timbre": 0.30, "rhythm": 0.20, "dynamics": 0.15, "brightness": 0.20, "mood": 0.15}
 BOUND = 2.0  # normal scores are clipped here
 REFERENCE_ROWS = 20_000  # ranks are taken against at most this many rows (a fixed sample)
-KNOTS = 2_048  # rank shares are tabulated at this many values per feature at most
+KNOTS = 512  # rank shares are tabulated at this many values per feature at most
 
 
 @dataclass(frozen=True)

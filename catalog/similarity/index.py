@@ -219,18 +219,16 @@ class SimilarityIndex:
             and octave_distance(tempo_a, tempo_b) <= np.log2(1 + SIMILAR_TEMPO_RATIO)
         ):
             reasons.append("similar tempo")
-        ranked: list[tuple[float, str]] = []
-        for group, text in REASON_TEXT.items():
-            columns = self.groups[group]
-            if not columns:
-                continue
-            share = float(self.unit[a, columns] @ self.unit[b, columns])
-            distance = float(
-                np.linalg.norm(self.bounded[a, columns] - self.bounded[b, columns])
-                / np.sqrt(len(columns))
-            )
-            if share > 0 and distance < CLOSE_GROUP_DISTANCE:
-                ranked.append((-share, text))
+        # each group's columns are contiguous (embedding.embed): one pass sums them all
+        starts, names, widths = self._group_layout()
+        shares = np.add.reduceat(self.unit[a] * self.unit[b], starts)
+        gaps = np.add.reduceat((self.bounded[a] - self.bounded[b]) ** 2, starts)
+        distances = np.sqrt(gaps / widths)
+        ranked = [
+            (-float(share), REASON_TEXT[name])
+            for name, share, distance in zip(names, shares, distances, strict=True)
+            if name in REASON_TEXT and share > 0 and distance < CLOSE_GROUP_DISTANCE
+        ]
         ranked.sort()
         moods_a, moods_b = self.raw[a, MOODS] >= 0.5, self.raw[b, MOODS] >= 0.5
         same_mood = bool(moods_a.any()) and bool(np.array_equal(moods_a, moods_b))
@@ -240,6 +238,19 @@ class SimilarityIndex:
             names = [name for name, flag in zip(MOOD_NAMES, moods_a, strict=True) if flag]
             reasons.append("same mood: " + ", ".join(names))
         return reasons
+
+    def _group_layout(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        layout = self.__dict__.get("_layout")
+        if layout is None:
+            ordered = sorted((columns[0], name, len(columns))
+                             for name, columns in self.groups.items() if columns)  # fmt: skip
+            layout = (
+                np.array([start for start, _, _ in ordered]),
+                [name for _, name, _ in ordered],
+                np.array([width for _, _, width in ordered], dtype=np.float64),
+            )
+            self.__dict__["_layout"] = layout
+        return layout
 
     def _same_recording(self, a: int, b: int) -> bool:
         """Measured on the scaled features with the raw tempo: folding makes 70 and 140 BPM one
