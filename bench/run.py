@@ -101,6 +101,7 @@ def main() -> None:
         figures.update(_import(env, sizes, data))
         figures.update(_import_create(env, data))
         figures.update(_analysis(env, data))
+        figures.update(run_json(["bench/similar_family.py"], env))  # docs/features.md
         figures.update(_evaluate_demo(data))
     if sizes.steps:
         context["curves"] = _curves(sizes)

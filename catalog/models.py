@@ -118,8 +118,14 @@ class AudioFeatures(models.Model):
     # what the mood rule saw, kept to explain the flags
     key = models.PositiveSmallIntegerField(help_text="0 = C ... 11 = B")
     mode = models.CharField(max_length=5, choices=[("major", "major"), ("minor", "minor")])
-    arousal = models.FloatField()
-    valence = models.FloatField()
+    arousal = models.FloatField(null=True, blank=True, help_text="none for non-music")
+    valence = models.FloatField(null=True, blank=True, help_text="none for non-music")
+    # speech, nature sounds, silence-heavy recordings: False, and no mood flags
+    is_music = models.BooleanField(default=True, db_default=True)
+    # the sound description "similar sounding" compares: float32, little-endian, in the order of
+    # catalog.audio.description.DESCRIPTION_NAMES (docs/features.md); null before extractor
+    # 2026.12-1 (run `manage.py analyse --all`)
+    description = models.BinaryField(null=True, blank=True, editable=False)
     computed_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -13,7 +13,7 @@ from catalog.audio.decode import ANALYSIS_SAMPLE_RATE, decode_mono
 from catalog.audio.features import Features, compute
 
 # Bump when a feature's definition changes, so stored features can be told apart and re-analysed.
-EXTRACTOR_VERSION = "2026.11-1"
+EXTRACTOR_VERSION = "2026.12-1"
 
 __all__ = ["EXTRACTOR_VERSION", "Features", "analyse_file", "warm_up"]
 

@@ -80,7 +80,7 @@ def _read_resampled(source: soundfile.SoundFile, *, max_frames: int) -> _Decoded
         if source.samplerate == ANALYSIS_SAMPLE_RATE
         else soxr.ResampleStream(source.samplerate, ANALYSIS_SAMPLE_RATE, 1, dtype="float32")
     )
-    chunks: list[np.ndarray] = []
+    out = _Growing(_expected_output(source, max_frames))
     frames_read = 0
     while True:
         block = source.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
@@ -93,11 +93,36 @@ def _read_resampled(source: soundfile.SoundFile, *, max_frames: int) -> _Decoded
                 f"the audio runs past the {max_frames / source.samplerate:.0f} s limit",
             )
         mono = block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
-        chunks.append(resampler.resample_chunk(mono) if resampler else mono.copy())
+        out.append(resampler.resample_chunk(mono) if resampler else mono)
     if resampler is not None:
-        chunks.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
-    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    return _Decoded(audio.astype(np.float32, copy=False), frames_read)
+        out.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    return _Decoded(out.audio(), frames_read)
+
+
+def _expected_output(source: soundfile.SoundFile, max_frames: int) -> int:
+    frames = source.frames if 0 < source.frames < UNKNOWN_LENGTH else 60 * source.samplerate
+    return int(min(frames, max_frames) * ANALYSIS_SAMPLE_RATE / source.samplerate) + BLOCK_FRAMES
+
+
+class _Growing:
+    """One float32 buffer, sized from the header and grown by half when a stream runs longer:
+    a list of blocks joined at the end would hold the track twice (212 MB at 20 minutes)."""
+
+    def __init__(self, capacity: int):
+        self.buffer = np.empty(max(capacity, 1), dtype=np.float32)
+        self.size = 0
+
+    def append(self, chunk: np.ndarray) -> None:
+        end = self.size + len(chunk)
+        if end > len(self.buffer):
+            grown = np.empty(max(end, len(self.buffer) * 3 // 2), dtype=np.float32)
+            grown[: self.size] = self.buffer[: self.size]
+            self.buffer = grown
+        self.buffer[self.size : end] = chunk
+        self.size = end
+
+    def audio(self) -> np.ndarray:
+        return self.buffer[: self.size]
 
 
 def _dbfs(level: float) -> float:

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
-from catalog.audio.moods import Moods, key_and_mode, moods_from
+from catalog.audio.description import N_MFCC_DESCRIBED, describe
+from catalog.audio.moods import NO_MOODS, Moods, key_and_mode, moods_from
+from catalog.audio.music import is_music
 from catalog.audio.names import FEATURE_NAMES, MFCC_NAMES, MOOD_NAMES, N_MFCC
+from catalog.audio.rhythm import analyse_rhythm
 
 SAMPLE_RATE = 22_050
 N_FFT = 2048
@@ -23,10 +26,6 @@ ROLL_PERCENT = 0.85
 # Frames quieter than this (dBFS) do not count towards the spectral means: silence has no colour.
 ACTIVE_FRAME_DB = -60.0
 ENERGY_FLOOR_DB = -60.0
-# Reported tempo is folded by octaves into [TEMPO_LOW, TEMPO_HIGH): beat trackers often lock onto
-# half or double the felt tempo, and one chord per bar would otherwise read as 25 BPM.
-TEMPO_LOW, TEMPO_HIGH = 60.0, 200.0
-MIN_BEATS_TO_REFINE = 8
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,9 @@ class Features:
     mode_strength: float
     moods: Moods
     duration_s: float = 0.0  # of the decoded audio; not part of the vector
+    # the sound description (catalog/audio/description.py), in DESCRIPTION_NAMES order
+    description: tuple[float, ...] = ()
+    is_music: bool = True  # speech, nature sounds, silence-heavy recordings: False, no moods
 
     def columns(self) -> dict[str, float | bool]:
         """The 16 values by name, in the order of `FEATURE_NAMES` (moods as booleans)."""
@@ -73,12 +75,13 @@ def compute(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Features:
     """Compute the features of mono float32 audio at `sr` (22,050 Hz from decode_mono)."""
     frames = _frames(audio, sr)
     log_mel = librosa.power_to_db(frames.mel_power, ref=1.0)
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC).mean(axis=1)
+    del frames.mel_power
+    # the first N_MFCC of 20 coefficients are exactly those of mfcc(n_mfcc=N_MFCC)
+    mfcc_all = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC_DESCRIBED)
+    mfcc = mfcc_all[:N_MFCC].mean(axis=1)
 
     onset_envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=HOP)
-    tempo, beats = librosa.beat.beat_track(onset_envelope=onset_envelope, sr=sr, hop_length=HOP)
-    tempo = _fold_tempo(_refine_tempo(float(np.atleast_1d(tempo)[0]), beats, sr))
-    beat_strength = _beat_strength(onset_envelope, beats)
+    rhythm = analyse_rhythm(onset_envelope, sr)
 
     rms_db = 20.0 * np.log10(np.maximum(frames.rms, 1e-10))
     active = rms_db > ACTIVE_FRAME_DB
@@ -92,18 +95,25 @@ def compute(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Features:
     bandwidth = float(np.mean(frames.bandwidth[active]) / nyquist)
 
     key, mode, mode_strength = key_and_mode(frames.chroma[:, active].mean(axis=1))
-    moods = moods_from(
-        tempo=tempo,
-        loudness=loudness,
-        beat_strength=beat_strength,
-        mode=mode,
-        mode_strength=mode_strength,
-        spectral_centroid=centroid,
+    description = describe(log_mel=log_mel, mfcc=mfcc_all, chroma=frames.chroma, rms=frames.rms,
+                           active=active, key=key, rhythm=rhythm)  # fmt: skip
+    music = is_music(description)
+    moods = (
+        moods_from(
+            tempo=rhythm.tempo,
+            loudness=loudness,
+            beat_strength=rhythm.beat_strength,
+            mode=mode,
+            mode_strength=mode_strength,
+            spectral_centroid=centroid,
+        )
+        if music
+        else NO_MOODS
     )
     return Features(
         mfcc=tuple(float(v) for v in mfcc),
-        tempo=tempo,
-        beat_strength=beat_strength,
+        tempo=rhythm.tempo,
+        beat_strength=rhythm.beat_strength,
         energy=energy,
         loudness=loudness,
         spectral_centroid=centroid,
@@ -114,11 +124,12 @@ def compute(audio: np.ndarray, sr: int = SAMPLE_RATE) -> Features:
         mode_strength=mode_strength,
         moods=moods,
         duration_s=len(audio) / sr,
+        description=tuple(float(v) for v in description),
+        is_music=music,
     )
 
 
 def _frames(audio: np.ndarray, sr: int) -> _Frames:
-    padded = np.pad(audio, N_FFT // 2)  # as librosa's centred STFT pads (zeros)
     n_frames = 1 + len(audio) // HOP
     mel_basis = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=N_MELS)
     freqs = librosa.fft_frequencies(sr=sr, n_fft=N_FFT)
@@ -133,7 +144,7 @@ def _frames(audio: np.ndarray, sr: int) -> _Frames:
     )
     for start in range(0, n_frames, SEGMENT_FRAMES):
         stop = min(start + SEGMENT_FRAMES, n_frames)
-        segment = padded[start * HOP : (stop - 1) * HOP + N_FFT]
+        segment = _segment(audio, start * HOP - N_FFT // 2, (stop - 1) * HOP + N_FFT // 2)
         magnitude = np.abs(librosa.stft(segment, n_fft=N_FFT, hop_length=HOP, center=False))
         if chroma_basis is None:
             # Recordings are not all tuned to A440: a track 40 cents sharp would smear every
@@ -154,41 +165,9 @@ def _frames(audio: np.ndarray, sr: int) -> _Frames:
     return out
 
 
-def _refine_tempo(estimate: float, beats: np.ndarray, sr: int) -> float:
-    """Sharpen the tempo estimate with the beat positions.
-
-    librosa's estimate is quantised by whole-frame lags (at 140 BPM the period falls between 18
-    and 19 frames, so it reads 136 or 143.6). The least-squares slope of beat frame against beat
-    index averages that quantisation out over the track. Kept only when it agrees within 8%.
-    """
-    if len(beats) < MIN_BEATS_TO_REFINE or estimate <= 0:
-        return estimate
-    slope = float(np.polyfit(np.arange(len(beats)), beats.astype(np.float64), 1)[0])
-    if slope <= 0:
-        return estimate
-    refined = 60.0 * sr / (HOP * slope)
-    return refined if abs(refined - estimate) <= 0.08 * estimate else estimate
-
-
-def _fold_tempo(tempo: float) -> float:
-    if tempo <= 0:
-        return 0.0
-    while tempo < TEMPO_LOW:
-        tempo *= 2
-    while tempo >= TEMPO_HIGH:
-        tempo /= 2
-    return tempo
-
-
-def _beat_strength(onset_envelope: np.ndarray, beats: np.ndarray) -> float:
-    """How far the beats stand out of the onset envelope: 1 - mean(envelope) / mean(at beats).
-
-    0 when beats are no stronger than the average frame (or there are none), towards 1 when the
-    onsets are concentrated on the beats.
-    """
-    if len(beats) == 0:
-        return 0.0
-    at_beats = float(np.mean(onset_envelope[beats]))
-    if at_beats <= 0.0:
-        return 0.0
-    return float(np.clip(1.0 - float(np.mean(onset_envelope)) / at_beats, 0.0, 1.0))
+def _segment(audio: np.ndarray, begin: int, end: int) -> np.ndarray:
+    """audio[begin:end] with zeros outside the signal, as librosa's centred STFT pads it (a
+    padded copy of the whole track would cost another 106 MB at 20 minutes)."""
+    inside = audio[max(begin, 0) : min(end, len(audio))]
+    before, after = max(0, -begin), max(0, end - len(audio))
+    return np.pad(inside, (before, after)) if before or after else inside

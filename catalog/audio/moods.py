@@ -37,8 +37,13 @@ class Moods:
     sad: bool
     energetic: bool
     calm: bool
-    arousal: float
-    valence: float
+    arousal: float | None
+    valence: float | None
+
+
+# Speech, nature sounds and silence-heavy recordings: the rule below is about music, so they get
+# no flags, and no arousal or valence to explain any.
+NO_MOODS = Moods(happy=False, sad=False, energetic=False, calm=False, arousal=None, valence=None)
 
 
 def key_and_mode(mean_chroma: np.ndarray) -> tuple[int, str, float]:

@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -109,6 +110,8 @@ def _store(track_id: int, features: Features) -> None:
         "mode": features.mode,
         "arousal": features.moods.arousal,
         "valence": features.moods.valence,
+        "is_music": features.is_music,
+        "description": np.asarray(features.description, dtype="<f4").tobytes(),
         "computed_at": timezone.now(),
     }
     now = timezone.now()

@@ -10,13 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.audio.names import MOOD_NAMES, VECTOR_LENGTH
-from catalog.similarity.embedding import (
-    MOODS,
-    TEMPO,
-    embed,
-    octave_distance,
-    to_unit,
-)
+from catalog.similarity.embedding import MOODS, TEMPO, embed, octave_distance, to_unit
 
 MAX_PER_ARTIST = 2
 # name_key of catalog.text.UNKNOWN_ARTIST: untagged files share that Artist row, but they are not
@@ -26,14 +20,19 @@ UNCAPPED_ARTIST_KEY = "unknown artist"
 # closer than this (robust sigmas, per feature), their unfolded tempi agree and their moods match.
 DUPLICATE_DISTANCE = 0.02
 DUPLICATE_TEMPO_LOG2 = 0.015  # about 1%
-# Reasons: a group is "similar" when its per-feature distance (in robust sigmas) is below this.
-CLOSE_GROUP_DISTANCE = 0.5
+# Reasons: a group is named when it adds to the pair's cosine and its features are close: a
+# root-mean-square distance below this, in the bounded normal scores (about a third of the
+# spread of the catalogue).
+CLOSE_GROUP_DISTANCE = 0.6
 SIMILAR_TEMPO_RATIO = 0.06  # within 6% after octave folding
-REASON_TEXT = {  # the scaled groups a reason can name, in the order ties are broken
+REASON_TEXT = {  # the groups a reason can name, in the order ties are broken
     "timbre": "similar timbre",
-    "dynamics": "similar energy",
-    "spectrum": "similar brightness",
-    "beat": "similar beat strength",
+    "timbre_motion": "similar articulation",
+    "texture": "similar texture",
+    "rhythm": "similar rhythm",
+    "harmony": "similar harmony",
+    "dynamics": "similar dynamics",
+    "brightness": "similar brightness",
 }
 MAX_REASONS = 3
 
@@ -58,15 +57,28 @@ class SimilarityIndex:
         artist_ids: np.ndarray,
         name_keys: list[str],
         raw: np.ndarray,
+        description: np.ndarray | None = None,
+        is_music: np.ndarray | None = None,
     ):
-        """`raw` is (tracks, 16) in FEATURE_NAMES order; `name_keys` is "artist key|title key"."""
+        """`raw` is (tracks, 16) in FEATURE_NAMES order; `name_keys` is "artist key|title key";
+        `description` (tracks, DESCRIPTION_LENGTH), NaN rows for tracks without one, or None to
+        compare by the 16 numbers alone; `is_music` (tracks,) booleans, all True when None.
+
+        Ranking is the dot product of rows of `self.unit` (unit vectors), restricted to tracks
+        of the seed's kind (music or not): a nearest-neighbour index can serve it."""
         self.track_ids = np.asarray(track_ids, dtype=np.int64)
         self.artist_ids = np.asarray(artist_ids, dtype=np.int64)
         self.name_keys = list(name_keys)
         self.raw = np.asarray(raw, dtype=np.float64).reshape(-1, VECTOR_LENGTH)
         self.row_of = {int(track_id): row for row, track_id in enumerate(self.track_ids)}
-        embedding = embed(self.raw)
-        self.groups, self.scaled, self.unit = embedding.groups, embedding.scaled, embedding.unit
+        self.is_music = (
+            np.ones(len(self.raw), dtype=bool)
+            if is_music is None
+            else np.asarray(is_music, dtype=bool).reshape(len(self.raw))
+        )
+        embedding = embed(self.raw, description)
+        self.groups, self.bounded = embedding.groups, embedding.bounded
+        self.scaled, self.unit = embedding.scaled, embedding.unit
         self._artist_index: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -81,12 +93,15 @@ class SimilarityIndex:
         if row is None or n <= 0:
             return []
         scores = self.unit @ self.unit[row]
+        scores[self.is_music != self.is_music[row]] = -np.inf  # music only with music
         matches: list[Match] = []
         per_artist: dict[int, int] = {}
         seen_names = {self.name_keys[row]}
         for candidate in _ranked(scores, want=n):
             if candidate == row:
                 continue
+            if not np.isfinite(scores[candidate]):
+                break
             name = self.name_keys[candidate]
             if name in seen_names or self._same_recording(row, candidate):
                 continue
@@ -131,7 +146,10 @@ class SimilarityIndex:
         if not seeds or not rows:
             return {}
         seed_rows = [self.row_of[s] for s in seeds]
-        scores = self.unit[[row for _, row in rows]] @ self.unit[seed_rows].T
+        candidate_rows = [row for _, row in rows]
+        scores = self.unit[candidate_rows] @ self.unit[seed_rows].T
+        kind = self.is_music[candidate_rows][:, None] == self.is_music[seed_rows][None, :]
+        scores = np.where(kind, scores, -1.0)  # music and non-music: nothing alike
         best = scores.argmax(axis=1)
         similarity = to_unit(scores[np.arange(len(rows)), best])
         return {
@@ -160,6 +178,8 @@ class SimilarityIndex:
         # short one (6 ms for tracks x seeds at 100,000 tracks, 2 ms this way round); only the
         # candidate rows are scored (their sub-matrix is kept per exclude_key)
         scores = self.unit[seed_rows] @ candidates.T
+        kind = self.is_music[seed_rows][:, None] == self.is_music[rows][None, :]
+        scores = np.where(kind, scores, -np.inf)  # music only with music
         best = scores.max(axis=0)
         best[np.isin(rows, seed_rows)] = -np.inf
         count = min(n, int(np.isfinite(best).sum()))
@@ -188,47 +208,49 @@ class SimilarityIndex:
         return found
 
     def reasons(self, a: int, b: int) -> list[str]:
-        """Why two tracks sound alike, closest aspects first."""
-        closeness: list[tuple[float, str]] = []
+        """Why two tracks sound alike: the groups that add most to their cosine and whose
+        features are close, the tempo when it is within 6%, the mood when both have the same
+        flags. Nothing is claimed that is not close: the list may be empty."""
+        reasons = []
         tempo_a, tempo_b = self.raw[a, TEMPO], self.raw[b, TEMPO]
         if (
             tempo_a > 0
             and tempo_b > 0
             and octave_distance(tempo_a, tempo_b) <= np.log2(1 + SIMILAR_TEMPO_RATIO)
         ):
-            closeness.append((0.0, "similar tempo"))
-        for group in REASON_TEXT:
-            columns = self.groups[group]
-            distance = float(
-                np.linalg.norm(self.scaled[a, columns] - self.scaled[b, columns])
-                / np.sqrt(len(columns))
-            )
-            if distance < CLOSE_GROUP_DISTANCE:
-                closeness.append((distance, REASON_TEXT[group]))
-        closeness.sort(key=lambda item: item[0])
-        reasons = [text for _, text in closeness[: MAX_REASONS - 1]]
-        shared = [
-            name
-            for name, column in zip(MOOD_NAMES, MOODS, strict=True)
-            if self.raw[a, column] >= 0.5 and self.raw[b, column] >= 0.5
+            reasons.append("similar tempo")
+        # each group's columns are contiguous (embedding.embed): one pass sums them all
+        starts, names, widths = self._group_layout()
+        shares = np.add.reduceat(self.unit[a] * self.unit[b], starts)
+        gaps = np.add.reduceat((self.bounded[a] - self.bounded[b]) ** 2, starts)
+        distances = np.sqrt(gaps / widths)
+        ranked = [
+            (-float(share), REASON_TEXT[name])
+            for name, share, distance in zip(names, shares, distances, strict=True)
+            if name in REASON_TEXT and share > 0 and distance < CLOSE_GROUP_DISTANCE
         ]
-        if shared:
-            reasons.append("same mood: " + ", ".join(shared))
-        elif len(closeness) >= MAX_REASONS:
-            reasons.append(closeness[MAX_REASONS - 1][1])
-        if not reasons:
-            reasons.append(self._closest_group(a, b))
+        ranked.sort()
+        moods_a, moods_b = self.raw[a, MOODS] >= 0.5, self.raw[b, MOODS] >= 0.5
+        same_mood = bool(moods_a.any()) and bool(np.array_equal(moods_a, moods_b))
+        room = MAX_REASONS - len(reasons) - (1 if same_mood else 0)
+        reasons += [text for _, text in ranked[:room] if text not in reasons]
+        if same_mood:
+            names = [name for name, flag in zip(MOOD_NAMES, moods_a, strict=True) if flag]
+            reasons.append("same mood: " + ", ".join(names))
         return reasons
 
-    def _closest_group(self, a: int, b: int) -> str:
-        best = min(
-            REASON_TEXT,
-            key=lambda g: (
-                np.linalg.norm(self.scaled[a, self.groups[g]] - self.scaled[b, self.groups[g]])
-                / np.sqrt(len(self.groups[g]))
-            ),
-        )
-        return "closest in " + REASON_TEXT[best].removeprefix("similar ")
+    def _group_layout(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        layout = self.__dict__.get("_layout")
+        if layout is None:
+            ordered = sorted((columns[0], name, len(columns))
+                             for name, columns in self.groups.items() if columns)  # fmt: skip
+            layout = (
+                np.array([start for start, _, _ in ordered]),
+                [name for _, name, _ in ordered],
+                np.array([width for _, _, width in ordered], dtype=np.float64),
+            )
+            self.__dict__["_layout"] = layout
+        return layout
 
     def _same_recording(self, a: int, b: int) -> bool:
         """Measured on the scaled features with the raw tempo: folding makes 70 and 140 BPM one

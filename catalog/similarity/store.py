@@ -16,6 +16,7 @@ import time
 import numpy as np
 from django.db.models import Max
 
+from catalog.audio.description import DESCRIPTION_LENGTH
 from catalog.audio.names import VECTOR_LENGTH
 from catalog.models import AudioFeatures
 from catalog.similarity.index import SimilarityIndex
@@ -63,15 +64,33 @@ def build_index() -> SimilarityIndex:
             "track__artist_id",
             "track__artist__name_key",
             "track__title_key",
+            "is_music",
+            "description",
             *AudioFeatures.VECTOR_FIELDS,
         ).order_by("track_id")
     )
     if not rows:
         return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, VECTOR_LENGTH)))
     columns = list(zip(*rows, strict=True))
-    raw = np.array(columns[4:], dtype=np.float64).T
+    raw = np.array(columns[6:], dtype=np.float64).T
     names = [f"{artist}|{title}" for artist, title in zip(columns[2], columns[3], strict=True)]
-    return SimilarityIndex(np.array(columns[0]), np.array(columns[1]), names, raw)
+    return SimilarityIndex(
+        np.array(columns[0]),
+        np.array(columns[1]),
+        names,
+        raw,
+        description=_descriptions(columns[5]),
+        is_music=np.array(columns[4], dtype=bool),
+    )
+
+
+def _descriptions(blobs) -> np.ndarray:
+    """float32 rows from the stored bytes; NaN rows where a track has none (or an older one)."""
+    out = np.full((len(blobs), DESCRIPTION_LENGTH), np.nan, dtype=np.float32)
+    for row, blob in enumerate(blobs):
+        if blob is not None and len(blob) == 4 * DESCRIPTION_LENGTH:
+            out[row] = np.frombuffer(bytes(blob), dtype="<f4")
+    return out
 
 
 def forget() -> None:

@@ -222,3 +222,22 @@ def test_top_matches_when_only_seeds_remain():
     index = catalogue([vector(), vector(m1=-240)])
     others = index.track_ids[2:]
     assert index.top_matches([1, 2], 5, exclude_ids=others, exclude_key=None) == []
+
+
+@pytest.mark.parametrize("rows", [500, 30_000])
+def test_bounded_scores_follow_the_catalogue_rank_within_the_bound(rows):
+    # exact mean ranks below 20,000 rows; above, ranks against a fixed sample, tabulated
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    from catalog.similarity.embedding import BOUND, bounded
+
+    rng = np.random.default_rng(1)
+    columns = np.column_stack([rng.lognormal(0, 2, rows), rng.random(rows) < 0.2])
+    scores = bounded(columns)
+    assert np.abs(scores).max() <= BOUND
+    exact = np.clip(ndtri((rankdata(columns, axis=0) - 0.5) / rows), -BOUND, BOUND)
+    assert np.abs(scores - exact).max() < 0.05
+    # a value far outside the catalogue is only "the highest", not many sigmas away
+    columns[0, 0] = 1e9
+    assert bounded(columns)[0, 0] == pytest.approx(BOUND)

@@ -1,9 +1,11 @@
 """Analysis through Redis in real Celery worker processes."""
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.audio import errors
+from catalog.audio import EXTRACTOR_VERSION, errors
 from catalog.models import AudioFeatures, Track
 from musicrec.celery import app
 from tests.helpers import audio
@@ -78,3 +80,25 @@ def test_the_soft_time_limit_ends_an_analysis_as_failed_timeout(
     finally:
         worker.stop()
     assert (track.status, track.error_code) == ("failed", errors.TIMEOUT)
+
+
+def test_analyse_all_wait_follows_the_workers_to_the_end(staff_client, through_broker, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ids = [upload(staff_client, f"{bpm}.flac", audio.click_track(bpm, seconds=6))["id"]
+           for bpm in (100, 120)]  # fmt: skip
+    worker = start_worker(tmp_path, env=service_env())
+    try:
+        wait_for(lambda: all(final_status(i) for i in ids), timeout=120, message="first analyses")
+        out = StringIO()
+        call_command("analyse", "--all", "--wait", "--json", stdout=out)
+    finally:
+        worker.stop()
+    body = json.loads(out.getvalue())
+    assert body == {"queued": 2, "status": {"done": 2}}
+    assert set(AudioFeatures.objects.values_list("extractor_version", flat=True)) == {
+        EXTRACTOR_VERSION
+    }
+    assert worker.log().count("succeeded in") == 4  # each track analysed again

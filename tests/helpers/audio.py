@@ -142,3 +142,20 @@ def silent_flac(seconds: float, sr: int = 8_000) -> bytes:
             sink.write(minute[: min(left, len(minute))])
             left -= len(minute)
     return out.getvalue()
+
+
+def long_quiet_flac(path: Path, *, seconds: float = 1200.0, sr: int = 192_000,
+                    channels: int = 8) -> Path:  # fmt: skip
+    """The longest, widest audio an upload may be: a 5 s tone, then digital silence, as a FLAC
+    of a few MB (the silence compresses to almost nothing), written ten seconds at a time."""
+    with soundfile.SoundFile(str(path), "w", samplerate=sr, channels=channels, format="FLAC",
+                             subtype="PCM_16") as sink:  # fmt: skip
+        t = np.arange(5 * sr) / sr
+        tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+        sink.write(np.repeat(tone[:, None], channels, axis=1))
+        block = np.zeros((10 * sr, channels), dtype=np.int16)
+        left = int((seconds - 5) * sr)
+        while left > 0:
+            sink.write(block[: min(left, len(block))])
+            left -= len(block)
+    return path

@@ -12,6 +12,7 @@ from catalog.models import Track
 from listening.models import Feedback, ListeningEvent, UserTrackStats
 from recommender import serving
 from tests.factories import PASSWORD, ArtistFactory, TrackFactory, features_from_vector
+from tests.helpers import audio
 from tests.helpers.world import CALM
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,14 @@ def test_track_page_with_audio_has_a_play_button_for_the_player_bar(client, impo
     assert 'data-listens-url="/api/listens/"' in html
     assert 'id="player-audio"' in html  # the one player, outside the swapped #page
     assert "js/player" in html
+
+
+def test_track_page_of_non_music_shows_no_mood(client, imported_track):
+    track = imported_track(audio.click_track(100, seconds=6))  # a metronome: silence-heavy
+    assert track.features.is_music is False
+    html = page(client, f"/tracks/{track.pk}/")
+    assert "not music: no mood" in html
+    assert 'class="badge mood-' not in html
 
 
 @pytest.mark.parametrize(
