@@ -7,6 +7,7 @@ from django.db import transaction
 from catalog.models import Artist, Track
 from catalog.services.imports import UNKNOWN_ARTIST, UNTITLED
 from catalog.text import clean_name, name_key
+from core.postgresql.lookups import exact_key_lookups
 
 
 def tracks_create_metadata_only(*, names: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -22,7 +23,7 @@ def tracks_create_metadata_only(*, names: list[tuple[str, str]]) -> dict[tuple[s
         wanted.setdefault((name_key(artist_name), name_key(title)), (artist_name, title))
     if not wanted:
         return {}
-    with transaction.atomic():
+    with transaction.atomic(), exact_key_lookups():
         artists = _artists_get_or_create(
             {artist_key: artist for (artist_key, _), (artist, _) in wanted.items()}
         )
@@ -43,7 +44,8 @@ def tracks_create_metadata_only(*, names: list[tuple[str, str]]) -> dict[tuple[s
 
 def _artists_get_or_create(names: dict[str, str]) -> dict[str, int]:
     keys = list(names)
-    found = dict(Artist.objects.filter(name_key__in=keys).values_list("name_key", "pk"))
+    by_key = Artist.objects.order_by().values_list("name_key", "pk")
+    found = dict(by_key.filter(name_key__in=keys))
     missing = [key for key in keys if key not in found]
     if missing:
         Artist.objects.bulk_create(
@@ -51,5 +53,5 @@ def _artists_get_or_create(names: dict[str, str]) -> dict[str, int]:
             batch_size=1000,
             ignore_conflicts=True,  # a concurrent upload may create the same artist
         )
-        found.update(Artist.objects.filter(name_key__in=missing).values_list("name_key", "pk"))
+        found.update(by_key.filter(name_key__in=missing))
     return found
