@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Artist
+from catalog.models import Artist, Track
 from catalog.services import tracks_create_metadata_only
 from core.postgresql.lookups import exact_key_lookups
 from listening.services.imports.resolve import tracks_resolve
@@ -84,3 +84,23 @@ def test_import_lookups_run_under_the_guard(catalogue):
             lookups += 1
             assert guarded, f"an exact-key lookup ran with bitmap scans on: {sql[:200]}"
     assert lookups >= 4  # tracks before and under the lock, artists before and after creating
+
+
+def test_tracks_created_in_one_statement_match_the_models_own_save():
+    """The unnest INSERT (catalog/services/bulk.py) writes every column as Django would."""
+    ids = tracks_create_metadata_only(names=[("Zoë", "Ünder"), ("Zoë", "Over"), ("B", "Ünder")])
+    assert len(ids) == 3
+    saved = Track(title="Ünder", title_key="under", artist=Artist.objects.get(name_key="b"),
+                  status=Track.Status.NO_AUDIO)  # fmt: skip
+    saved.save()
+    skip = {"id", "artist", "title", "title_key", "created_at", "updated_at", "status_changed_at"}
+    columns = [f.attname for f in Track._meta.concrete_fields if f.name not in skip]
+    expected = Track.objects.filter(pk=saved.pk).values(*columns).get()
+    for pk in ids.values():
+        assert Track.objects.filter(pk=pk).values(*columns).get() == expected
+    made = Track.objects.filter(pk__in=ids.values())
+    assert sorted(made.values_list("artist__name", "title", "title_key")) == [
+        ("B", "Ünder", "under"), ("Zoë", "Over", "over"), ("Zoë", "Ünder", "under")
+    ]  # fmt: skip
+    assert all(t.created_at and t.updated_at and t.status_changed_at for t in made)
+    assert ids == {(t.artist.name_key, t.title_key): t.pk for t in made}
