@@ -66,7 +66,7 @@ def listens_import(
     if not known and not create_missing:
         raise ImportFormatError(f"no listener {user!r} (--create-missing creates them)")
     with locks.hold(locks.LISTEN_IMPORT, on_wait=on_wait):
-        interrupted_fail()
+        interrupted_fail(keep=batch.pk if batch is not None else None)
         if batch is None:
             batch = ImportBatch.objects.create(file_name=path.name[:255])
         elif not _claim(batch):
@@ -79,11 +79,12 @@ def listens_import(
     return report
 
 
-def interrupted_fail() -> int:
-    """Call holding the import lock: a command's batch still `running` belongs to a process
-    that died, and ends `failed`. An upload's is left to the sweep, which runs it again
-    (history_uploads_requeue_stuck). Returns how many were marked."""
-    return ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, upload="").update(
+def interrupted_fail(keep: int | None = None) -> int:
+    """Call holding the import lock: a command's batch still `running` (but `keep`, the one
+    about to run) belongs to a process that died, and ends `failed`. An upload's is left to the
+    sweep, which runs it again (history_uploads_requeue_stuck). Returns how many were marked."""
+    running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, upload="")
+    return running.exclude(pk=keep).update(
         status=ImportBatch.Status.FAILED, failure=INTERRUPTED, finished_at=timezone.now()
     )
 
