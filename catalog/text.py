@@ -12,9 +12,12 @@ def clean_name(value: str | None, *, max_length: int = MAX_NAME_LENGTH) -> str:
     """A name fit to show: no control or format characters, spaces folded, length bounded."""
     if not value:
         return ""
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(value)
-    )
+    text = str(value)
+    # isprintable() is False for every Cc, Cf, Zl and Zp character: most names skip the walk
+    if not text.isprintable():
+        text = "".join(
+            " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+        )
     return _SPACES.sub(" ", text).strip()[:max_length].strip()
 
 
@@ -23,8 +26,10 @@ def name_key(value: str | None) -> str:
 
     "Beyoncé  Knowles" and "beyonce knowles" have the same key.
     """
-    decomposed = unicodedata.normalize("NFKD", clean_name(value))
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    without_marks = clean_name(value)
+    if not without_marks.isascii():  # ASCII is its own NFKD form, with no combining marks
+        decomposed = unicodedata.normalize("NFKD", without_marks)
+        without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", without_marks.casefold()).strip()[:MAX_NAME_LENGTH]
 
 

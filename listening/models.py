@@ -35,6 +35,8 @@ class ImportBatch(models.Model):
     bytes_total = models.BigIntegerField(default=0)
     bytes_done = models.BigIntegerField(default=0)
     status = models.CharField(max_length=8, choices=Status, default=Status.RUNNING)
+    # Runs started (an upload's task may be delivered again after its worker was killed)
+    attempts = models.PositiveSmallIntegerField(default=0)
     rows = models.PositiveIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)

@@ -165,6 +165,8 @@ else:
 
 ANALYSIS_SOFT_TIME_LIMIT = env_int("MUSICREC_ANALYSIS_SOFT_TIME_LIMIT", 120)
 RETRAIN_SOFT_TIME_LIMIT = env_int("MUSICREC_RETRAIN_SOFT_TIME_LIMIT", 3600)
+# An uploaded history file of MAX_UPLOAD_MB takes minutes, not the analysis's two.
+IMPORT_SOFT_TIME_LIMIT = env_int("MUSICREC_IMPORT_SOFT_TIME_LIMIT", 1800)
 
 # Without Redis, tasks run inline, but Celery still takes a producer from its pool for each
 # send: the in-memory transport needs a host in its URL, or kombu warns "No hostname was

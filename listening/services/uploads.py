@@ -12,9 +12,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import locks
 from core.queue import enqueue_on_commit, send
 from listening.models import ImportBatch
-from listening.services.imports import ImportFormatError, format_detect, listens_import
+from listening.services.imports import (
+    ImportFormatError,
+    format_detect,
+    interrupted_fail,
+    listens_import,
+)
 
 PROGRESS_EVERY_BYTES = 1 << 20
 
@@ -57,10 +63,11 @@ def history_upload_accept(*, user, uploaded) -> ImportBatch:
     return batch
 
 
-def history_upload_run(*, batch_id: int) -> str:
+def history_upload_run(*, batch_id: int, timeout_errors: tuple[type, ...] = ()) -> str:
     """Import one accepted upload (the task's body). A second delivery of a finished one is a
     no-op; a run cut short (worker killed) runs again and completes, counting nothing twice.
-    The uploaded file is deleted once the import ends, done or failed."""
+    The uploaded file is deleted once the import ends, done or failed. `timeout_errors` are what
+    the caller's time limit raises (Celery's SoftTimeLimitExceeded): the batch fails saying so."""
     batch = ImportBatch.objects.select_related("user").filter(pk=batch_id).first()
     if batch is None or batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
         return "nothing to do"
@@ -77,9 +84,26 @@ def history_upload_run(*, batch_id: int) -> str:
         report = listens_import(path=path, file_format=batch.file_format, user=batch.user.username,
                                 create_missing=True, progress=progress, batch=batch)  # fmt: skip
     except ImportFormatError:
-        return "failed"  # recorded on the batch, shown on the page
-    finally:
         path.unlink(missing_ok=True)
+        return "failed"  # recorded on the batch, shown on the page
+    except timeout_errors:
+        path.unlink(missing_ok=True)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.FAILED,
+            failure=f"The import took longer than its time limit ({settings.IMPORT_SOFT_TIME_LIMIT}"
+            " s); what it stored is kept. Try a smaller file, or ask the operator.",
+            finished_at=timezone.now(),
+        )
+        return "failed"
+    except BaseException:
+        # recorded on the batch (failed) unless the process is going away mid-run; the file
+        # stays for a run again only while the batch is unfinished
+        if ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED).exists():
+            path.unlink(missing_ok=True)
+        raise
+    path.unlink(missing_ok=True)
+    if report is None:
+        return "nothing to do"  # finished by another delivery, or given up (see the batch)
     ImportBatch.objects.filter(pk=batch.pk).update(bytes_done=batch.bytes_total)
     return f"{report.imported} imported"
 
@@ -87,13 +111,18 @@ def history_upload_run(*, batch_id: int) -> str:
 def history_uploads_requeue_stuck(*, pending_after: timedelta) -> int:
     """Send again the imports of uploads left `pending` for longer than `pending_after` (the
     broker was down when the page queued it, or the message was lost), as the catalogue's sweep
-    does for tracks. One whose file is gone can never run: it ends `failed`, saying so. Returns
-    how many were sent."""
+    does for tracks, and those left `running` by a run that died (its worker killed: the
+    broker would hand the message back only after its visibility timeout, or never if Redis
+    lost it); a run again resumes them exactly, and after MAX_ATTEMPTS runs one ends `failed`.
+    One whose file is gone can never run: it ends `failed`, saying so. Returns how many were
+    sent."""
     from listening.tasks import import_history_upload
 
+    resumed = _interrupted_requeue()
     now = timezone.now()
     stuck = ImportBatch.objects.filter(
-        Q(queued_at__lt=now - pending_after)
+        Q(pk__in=resumed)
+        | Q(queued_at__lt=now - pending_after)
         | Q(queued_at=None, started_at__lt=now - pending_after),
         status=ImportBatch.Status.PENDING,
     ).exclude(upload="")
@@ -112,6 +141,22 @@ def history_uploads_requeue_stuck(*, pending_after: timedelta) -> int:
         ImportBatch.objects.filter(pk=batch_id).update(queued_at=now)
         sent += 1
     return sent
+
+
+def _interrupted_requeue() -> list[int]:
+    """Every import runs holding the import lock and leaves `running` before it lets go, so
+    while the sweep holds it, a batch still `running` belongs to a run that died: an upload's
+    goes back to `pending` and is sent now (or by a later sweep if the broker is down); a
+    command's ends `failed` (interrupted: running the command again completes it). Returns
+    the uploads set back to `pending`."""
+    with locks.try_lock(locks.LISTEN_IMPORT) as free:
+        if not free:
+            return []  # an import is running: it may be one of them
+        interrupted_fail()
+        orphans = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).exclude(upload="")
+        resumed = list(orphans.values_list("pk", flat=True))
+        orphans.filter(pk__in=resumed).update(status=ImportBatch.Status.PENDING)
+        return resumed
 
 
 def _folder() -> Path:

@@ -4,14 +4,21 @@ spotify, listenbrainz, lastfm, through jsonstream), check them (rows), resolve n
 `pipeline.listens_import`."""
 
 from listening.services.imports.detect import FORMATS, format_detect
-from listening.services.imports.pipeline import BATCH_ROWS, listens_import
+from listening.services.imports.pipeline import (
+    BATCH_ROWS,
+    MAX_ATTEMPTS,
+    interrupted_fail,
+    listens_import,
+)
 from listening.services.imports.report import ImportFormatError, ImportReport
 
 __all__ = [
     "BATCH_ROWS",
     "FORMATS",
+    "MAX_ATTEMPTS",
     "ImportFormatError",
     "ImportReport",
     "format_detect",
+    "interrupted_fail",
     "listens_import",
 ]

@@ -29,6 +29,8 @@ BATCH_ROWS = 5000
 # An import at least this large refreshes the planner's statistics of the listening tables.
 ANALYZE_AFTER_ROWS = 50_000
 INTERRUPTED = "interrupted: the process ended before the import finished"
+# Runs of one upload's import that may end without an answer (worker killed) before it fails.
+MAX_ATTEMPTS = 3
 
 
 def listens_import(
@@ -40,7 +42,7 @@ def listens_import(
     progress: Callable[[int], None] | None = None,
     on_wait: Callable[[], None] | None = None,
     batch: ImportBatch | None = None,
-) -> ImportReport:
+) -> ImportReport | None:
     """Import a listening-history file; see the module docstring and docs/listening.md.
 
     `file_format` is "auto" (told from the content) or one of csv, spotify, listenbrainz,
@@ -49,8 +51,12 @@ def listens_import(
     (line number and reason) and the rest imported. `create_missing` creates unknown users (no
     usable password) and metadata-only tracks (`no_audio`), in sets. `progress` is called with
     the number of bytes read since the last call. Raises ImportFormatError when the file as a
-    whole cannot be read (nothing is imported then). `batch` is a pending ImportBatch to record
-    the run in (the /import/ page makes one per upload); else one is created.
+    whole cannot be read (nothing is imported then). `batch` is an ImportBatch to record
+    the run in (the /import/ page makes one per upload); else one is created. With `batch`,
+    None is returned when this call does not run it: another delivery finished it, or it
+    already ran MAX_ATTEMPTS times without finishing (it is then `failed`, with the reason). A
+    batch left `running` by a killed run is run again in full: nothing is counted twice, and
+    the report counts what the killed run stored as imported.
 
     One import runs at a time (core.locks): a second waits for the first, calling `on_wait`
     once. Two imports of overlapping files at the same moment would otherwise both see a total
@@ -60,19 +66,59 @@ def listens_import(
     if not known and not create_missing:
         raise ImportFormatError(f"no listener {user!r} (--create-missing creates them)")
     with locks.hold(locks.LISTEN_IMPORT, on_wait=on_wait):
-        # Holding the lock, any batch still `running` belongs to a process that died.
-        ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).exclude(
-            pk=batch.pk if batch is not None else None
-        ).update(status=ImportBatch.Status.FAILED, failure=INTERRUPTED, finished_at=timezone.now())
+        interrupted_fail(keep=batch.pk if batch is not None else None)
         if batch is None:
             batch = ImportBatch.objects.create(file_name=path.name[:255])
+        elif not _claim(batch):
+            return None
+        before = _stored_before(batch)
         batch.file_sha256 = _sha256(path)
         batch.status = ImportBatch.Status.RUNNING
-        batch.save(update_fields=["file_sha256", "status"])
-        return _import(batch, path, file_format, user, create_missing, progress)
+        batch.save(update_fields=["file_sha256", "status", "attempts"])
+        report = _import(batch, path, file_format, user, create_missing, progress, before)
+    return report
 
 
-def _import(batch, path, file_format, user, create_missing, progress) -> ImportReport:
+def interrupted_fail(keep: int | None = None) -> int:
+    """Call holding the import lock: a command's batch still `running` (but `keep`, the one
+    about to run) belongs to a process that died, and ends `failed`. An upload's is left to the
+    sweep, which runs it again (history_uploads_requeue_stuck). Returns how many were marked."""
+    running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, upload="")
+    return running.exclude(pk=keep).update(
+        status=ImportBatch.Status.FAILED, failure=INTERRUPTED, finished_at=timezone.now()
+    )
+
+
+def _claim(batch: ImportBatch) -> bool:
+    """Holding the lock: whether this delivery of `batch` should run it. Not when another one
+    finished it meanwhile; not after MAX_ATTEMPTS runs that ended without an answer (a file
+    that kills its worker, say by memory): it ends `failed`, saying so."""
+    batch.refresh_from_db(fields=["status", "attempts"])
+    if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
+        return False
+    if batch.attempts >= MAX_ATTEMPTS:
+        batch.status = ImportBatch.Status.FAILED
+        batch.failure = (
+            f"The import stopped without finishing {batch.attempts} times (its worker was "
+            "stopped, perhaps for lack of memory); what it had stored is kept. Try a smaller "
+            "file, or ask the operator."
+        )
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "failure", "finished_at"])
+        return False
+    batch.attempts += 1
+    return True
+
+
+def _stored_before(batch: ImportBatch) -> int:
+    """Rows an earlier, interrupted run of this batch stored: this run sees them as unchanged,
+    the report counts them as imported."""
+    if batch.attempts <= 1:
+        return 0
+    return ListeningEvent.objects.filter(import_batch=batch).count()
+
+
+def _import(batch, path, file_format, user, create_missing, progress, before) -> ImportReport:
     report = ImportReport(batch_id=batch.pk)
     writer = None
     try:
@@ -101,6 +147,9 @@ def _import(batch, path, file_format, user, create_missing, progress) -> ImportR
         batch.failure = failure[:2000]
         _save_counts(batch, report)
         raise
+    moved = min(before, report.unchanged)
+    report.imported += moved
+    report.unchanged -= moved
     batch.status = ImportBatch.Status.DONE
     _save_counts(batch, report)
     if report.imported >= ANALYZE_AFTER_ROWS:

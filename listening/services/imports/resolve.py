@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from catalog.models import Track
 from catalog.services import tracks_create_metadata_only
 from core import locks
+from core.postgresql.lookups import exact_key_lookups
 from listening.services.imports.report import ImportReport
 from listening.services.imports.rows import ImportRow
 
@@ -115,7 +116,8 @@ def _tracks_find(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         .order_by("id")
         .values_list("artist__name_key", "title_key", "pk")
     )
-    for artist_key, title_key, pk in rows:
-        if (artist_key, title_key) in keys:
-            found.setdefault((artist_key, title_key), pk)
+    with exact_key_lookups():  # never through the trigram indexes: see core.postgresql.lookups
+        for artist_key, title_key, pk in rows:
+            if (artist_key, title_key) in keys:
+                found.setdefault((artist_key, title_key), pk)
     return found
