@@ -100,6 +100,12 @@ def test_track_page_of_non_music_shows_no_mood(client, imported_track):
     html = page(client, f"/tracks/{track.pk}/")
     assert "not music: no mood" in html
     assert 'class="badge mood-' not in html
+    assert ">Key</dt>" not in html  # a key is a musical idea: not claimed for a metronome
+
+
+def test_track_page_of_music_shows_its_key(client, world):
+    html = page(client, f"/tracks/{world.calm_tracks[0].pk}/")
+    assert ">Key</dt>" in html
 
 
 @pytest.mark.parametrize(
