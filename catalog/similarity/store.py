@@ -14,10 +14,12 @@ import threading
 import time
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Max
 
 from catalog.audio.names import VECTOR_LENGTH
 from catalog.models import AudioFeatures
+from catalog.similarity import ann
 from catalog.similarity.index import SimilarityIndex
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,16 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
         due = index is None or missing or now - _state["built"] >= MIN_REBUILD_SECONDS
         if stale and due:
             started = time.perf_counter()
+            previous = _state["index"].neighbours if _state["index"] is not None else None
             index = build_index()
+            index.neighbours = ann.follow(
+                index.track_ids,
+                index.unit,
+                previous,
+                min_tracks=settings.MUSICREC_ANN_MIN_TRACKS,
+                folder=settings.DATA_DIR / "similarity",
+                threads=settings.MUSICREC_ANN_BUILD_THREADS,
+            )
             _state.update(index=index, stamp=stamp, built=now)
             logger.info(
                 "similarity index: %d tracks in %.0f ms",
@@ -72,6 +83,15 @@ def build_index() -> SimilarityIndex:
     raw = np.array(columns[4:], dtype=np.float64).T
     names = [f"{artist}|{title}" for artist, title in zip(columns[2], columns[3], strict=True)]
     return SimilarityIndex(np.array(columns[0]), np.array(columns[1]), names, raw)
+
+
+def after_analysis() -> None:
+    """Called by the analysis task: at the graph's sizes, a worker folds the newly analysed
+    tracks into the shared graph file (ann.py), so web processes map it and build nothing."""
+    index = _state["index"]
+    size = len(index) if index is not None else AudioFeatures.objects.count()
+    if size >= settings.MUSICREC_ANN_MIN_TRACKS:
+        get_index()
 
 
 def forget() -> None:
