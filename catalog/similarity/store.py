@@ -9,6 +9,7 @@ least every MAX_AGE_SECONDS anyway. A build at 100,000 tracks takes about a seco
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -67,22 +68,31 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
         return index
 
 
-def build_index() -> SimilarityIndex:
-    rows = list(
-        AudioFeatures.objects.values_list(
-            "track_id",
-            "track__artist_id",
-            "track__artist__name_key",
-            "track__title_key",
-            *AudioFeatures.VECTOR_FIELDS,
-        ).order_by("track_id")
-    )
-    if not rows:
+def build_index(chunk: int = 50_000) -> SimilarityIndex:
+    """Read a chunk of rows at a time into arrays: a million rows as one list of tuples would
+    cost a web process about a gigabyte, and its memory would stay that high afterwards."""
+    query = AudioFeatures.objects.values_list(
+        "track_id",
+        "track__artist_id",
+        "track__artist__name_key",
+        "track__title_key",
+        *AudioFeatures.VECTOR_FIELDS,
+    ).order_by("track_id")
+    ids, artists, names, raws = [], [], [], []
+    rows: list[tuple] = []
+    for row in itertools.chain(query.iterator(chunk_size=chunk), [None]):
+        if row is not None:
+            rows.append(row)
+        if rows and (row is None or len(rows) == chunk):
+            columns = list(zip(*rows, strict=True))
+            ids.append(np.array(columns[0], dtype=np.int64))
+            artists.append(np.array(columns[1], dtype=np.int64))
+            names += [f"{a}|{t}" for a, t in zip(columns[2], columns[3], strict=True)]
+            raws.append(np.array(columns[4:], dtype=np.float64).T)
+            rows = []
+    if not ids:
         return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, VECTOR_LENGTH)))
-    columns = list(zip(*rows, strict=True))
-    raw = np.array(columns[4:], dtype=np.float64).T
-    names = [f"{artist}|{title}" for artist, title in zip(columns[2], columns[3], strict=True)]
-    return SimilarityIndex(np.array(columns[0]), np.array(columns[1]), names, raw)
+    return SimilarityIndex(np.concatenate(ids), np.concatenate(artists), names, np.vstack(raws))
 
 
 def after_analysis() -> None:
