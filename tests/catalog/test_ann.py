@@ -142,3 +142,39 @@ def test_processes_share_one_graph_file_and_follow_analyses(catalogue, tmp_path)
     late = ann.follow(index.track_ids, index.unit, None, **SHARED, folder=tmp_path)
     assert late.path == grown.path
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({one.path.name, grown.path.name})
+
+
+@pytest.mark.django_db
+def test_the_served_index_uses_the_graph_and_takes_analyses_in(client, settings, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    from catalog.similarity import store
+    from tests.factories import TrackFactory, features_from_vector
+
+    settings.MUSICREC_ANN_MIN_TRACKS = 30
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(store, "MIN_REBUILD_SECONDS", 0.0)
+    monkeypatch.setattr(store, "CHECK_SECONDS", 0.0)
+    raw = generated_features(41, seed=5)
+    tracks = [TrackFactory() for _ in range(41)]
+    for track, row in zip(tracks[:40], raw[:40], strict=True):
+        features_from_vector(track, row.tolist())
+    seed = tracks[0]
+    results = client.get(f"/api/tracks/{seed.pk}/similar/?n=5").json()["results"]
+    index = store.get_index()
+    assert index.neighbours.approximate
+    assert len(index.neighbours.graph) == 40
+    scan = SimilarityIndex(index.track_ids, index.artist_ids, index.name_keys, index.raw)
+    exact = [m.track_id for m in scan.similar(seed.pk, 5)]
+    assert [r["track"]["id"] for r in results] == exact
+    files = list((tmp_path / "similarity").glob("ann-*.usearch"))
+    assert len(files) == 1
+    # an analysis finishes: the worker's hook folds the track into the graph, one insertion
+    features_from_vector(tracks[40], raw[40].tolist())
+    store.after_analysis()
+    grown = store.get_index()
+    assert grown.neighbours.changes["added"] == 1
+    assert tracks[40].pk in grown.neighbours.track_ids
+    assert len(list((tmp_path / "similarity").glob("ann-*.usearch"))) == 2
+    answer = client.get(f"/api/tracks/{tracks[40].pk}/similar/?n=5")
+    assert answer.status_code == 200
+    assert len(answer.json()["results"]) == 5
