@@ -200,8 +200,8 @@ def follow(
     track_ids = np.asarray(track_ids, dtype=np.int64)
     unit = np.ascontiguousarray(unit, dtype=np.float32)
     folder = Path(folder)
-    digest = hashlib.blake2b(track_ids.tobytes(), digest_size=10)
-    digest.update(unit.tobytes())
+    digest = hashlib.blake2b(np.ascontiguousarray(track_ids), digest_size=10)
+    digest.update(unit)  # the buffer itself: no copy of a 70 MB matrix
     path = folder / f"ann-{digest.hexdigest()}.usearch"
     try:
         if path.exists():
