@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Max
 
 from catalog.audio.names import VECTOR_LENGTH
@@ -79,6 +80,19 @@ def build_index(chunk: int = 50_000) -> SimilarityIndex:
         *AudioFeatures.VECTOR_FIELDS,
     ).order_by("track_id")
     ids, artists, names, raws = [], [], [], []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # filling this process's cache, not answering one request: a million rows may take
+            # longer than a request's statement_timeout (docs/features.md)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = 0")
+        _read(query, chunk, ids, artists, names, raws)
+    if not ids:
+        return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, VECTOR_LENGTH)))
+    return SimilarityIndex(np.concatenate(ids), np.concatenate(artists), names, np.vstack(raws))
+
+
+def _read(query, chunk: int, ids: list, artists: list, names: list, raws: list) -> None:
     rows: list[tuple] = []
     for row in itertools.chain(query.iterator(chunk_size=chunk), [None]):
         if row is not None:
@@ -90,9 +104,6 @@ def build_index(chunk: int = 50_000) -> SimilarityIndex:
             names += [f"{a}|{t}" for a, t in zip(columns[2], columns[3], strict=True)]
             raws.append(np.array(columns[4:], dtype=np.float64).T)
             rows = []
-    if not ids:
-        return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, VECTOR_LENGTH)))
-    return SimilarityIndex(np.concatenate(ids), np.concatenate(artists), names, np.vstack(raws))
 
 
 def after_analysis() -> None:
