@@ -122,7 +122,8 @@ def _fits(env, log) -> dict[str, float]:
     fits = {"implicit": implicit["fit_seconds"], "spark": float("nan"), "nnz": implicit["nnz"]}
     if not os.environ.get("BENCH_LARGE_NO_SPARK"):
         spark = run_json(["bench/fit_probe.py", "--trainer", "spark", "--master", "local[2]",
-                          "--factors", str(FACTORS)], {**env, **SPARK_ENV}, timeout=7200)  # fmt: skip
+                          "--factors", str(FACTORS)], {**env, **SPARK_ENV},
+                         timeout=7200)  # fmt: skip
         fits["spark"] = spark["fit_seconds"]
     log(f"large: fits {json.dumps(fits)}")
     return fits
