@@ -8,6 +8,7 @@ Spark local[2] fits beside implicit's).
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def draw(curves: list[dict], path: Path, large: list[dict] | None = None) -> Non
         if mine:
             axis.plot([p["events"] / 1e6 for p in mine], [p[key] for p in mine], marker="s",
                       color=LARGE, label="100,000 listeners (--large)")  # fmt: skip
-        spark = [p for p in large if "spark_seconds" in p] if key == "fit_seconds" else []
+        spark = [p for p in large if p.get("spark_seconds", math.nan) == p.get("spark_seconds")
+                 and key == "fit_seconds"]  # a NaN is a fit left out  # fmt: skip
         if spark:
             axis.plot([p["events"] / 1e6 for p in spark], [p["spark_seconds"] for p in spark],
                       marker="^", linestyle="--", color=LARGE,
