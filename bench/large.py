@@ -9,9 +9,9 @@ One throwaway database grows in two stages, each measured in the same run:
      against its COPY floor, a full retrain at 64 factors, the fits again, the similarity graph
      (its build, recall@10 against the exact scan) and the serving latency at a million tracks,
      as ratios to stage 1, with each web process's memory.
-Figure names: docs/performance.md ("The large profile"). It takes about half an hour alone on two
-cores; `--large-scale 0.1` runs every step at a tenth of the sizes (a check of the steps), and
-BENCH_LARGE_NO_SPARK=1 leaves the Spark fits out (they are most of the time on two cores).
+Figure names: docs/performance.md ("The large profile"). 16 minutes on two cores without the
+Spark fits, which add far more; BENCH_LARGE_NO_SPARK=1 leaves them out, and `--large-scale 0.1`
+runs every step at a tenth of the sizes (a check of the steps).
 """
 
 from __future__ import annotations

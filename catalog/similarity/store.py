@@ -109,10 +109,13 @@ def _read(query, chunk: int, ids: list, artists: list, names: list, raws: list) 
 def after_analysis() -> None:
     """Called by the analysis task: at the graph's sizes, a worker folds the newly analysed
     tracks into the shared graph file (ann.py), so web processes map it and build nothing."""
-    index = _state["index"]
-    size = len(index) if index is not None else AudioFeatures.objects.count()
-    if size >= settings.MUSICREC_ANN_MIN_TRACKS:
-        get_index()
+    try:
+        index = _state["index"]
+        size = len(index) if index is not None else AudioFeatures.objects.count()
+        if size >= settings.MUSICREC_ANN_MIN_TRACKS:
+            get_index()
+    except Exception:  # the analysis is stored either way; the web processes catch up alone
+        logger.exception("similarity graph not brought up to date after an analysis")
 
 
 def forget() -> None:
