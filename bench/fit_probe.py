@@ -1,9 +1,12 @@
 """One bare implicit ALS fit on the database's matrix, with the active training defaults.
 
-    python bench/fit_probe.py
-Prints {"fit_seconds", "nnz"}: the fit alone (implicit, BLAS at one thread), nothing around it.
+    python bench/fit_probe.py [--trainer implicit|spark] [--master local[2]] [--factors N]
+Prints {"fit_seconds", "nnz"}: the fit alone (implicit, BLAS at one thread), nothing around it;
+for Spark the whole round trip (Parquet out, fit, factors back), its session started first.
 """
 
+import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -24,8 +27,25 @@ from recommender.engine.trainer import make_model  # noqa: E402
 from recommender.services import training_defaults  # noqa: E402
 from recommender.services.interactions import interactions_read  # noqa: E402
 
+parser = argparse.ArgumentParser()
+parser.add_argument("--trainer", choices=("implicit", "spark"), default="implicit")
+parser.add_argument("--master", default="local[2]")
+parser.add_argument("--factors", type=int)
+args = parser.parse_args()
 params = training_defaults().as_params()
+if args.factors:
+    params = dataclasses.replace(params, factors=args.factors)
 matrix = matrix_for(interactions_read(), params)
+if args.trainer == "spark":
+    from django.conf import settings
+
+    from recommender.engine.spark_trainer import SparkAlsTrainer, spark_session
+
+    spark_session(args.master)  # the JVM's start-up is not the fit
+    trainer = SparkAlsTrainer(master=args.master, staging=settings.MUSICREC_SPARK_STAGING)
+    seconds = trainer.train(matrix.user_items, params).fit_seconds
+    print(json.dumps({"fit_seconds": seconds, "nnz": matrix.nnz}))
+    sys.exit(0)
 with threadpool_limits(limits=1, user_api="blas"):
     model = make_model(params)
     started = time.perf_counter()

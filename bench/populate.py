@@ -41,6 +41,7 @@ TRACKS_PER_ARTIST = 20
 POPULARITY_EXPONENT = 1.05
 POPULARITY_OFFSET = 30.0
 TASTE_GROUPS = 7
+CHUNK = 1_000_000
 REPLAY = 0.52  # about 470,000 distinct pairs for 1,000,000 events by 10,000 listeners
 
 
@@ -57,25 +58,35 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
 
 
 def catalogue(users: int, tracks: int, seed: int) -> dict:
+    """`tracks` more tracks (and their artists and features) and `users` more listeners: a second
+    call grows the catalogue (bench/large.py: 100,000 tracks, then a million)."""
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
+    start = Track.objects.count()
     artists = max(1, tracks // TRACKS_PER_ARTIST)
+    last_artist = Artist.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    last_track = Track.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    first_artist = start // TRACKS_PER_ARTIST
     copy_rows(
         Artist._meta.db_table,
         ["name", "name_key", "created_at"],
-        ((f"Bench Artist {i}", f"bench artist {i}", now) for i in range(artists)),
-    )
-    artist_ids = np.array(Artist.objects.order_by("pk").values_list("pk", flat=True))
+        ((f"Bench Artist {i}", f"bench artist {i}", now)
+         for i in range(first_artist, first_artist + artists)),
+    )  # fmt: skip
+    artist_ids = np.array(Artist.objects.filter(pk__gt=last_artist).order_by("pk")
+                          .values_list("pk", flat=True))  # fmt: skip
     copy_rows(
         Track._meta.db_table,
         ["title", "title_key", "artist_id", "duration_s", "audio", "audio_format", "mime_type",
          "original_filename", "status", "attempts", "error_code", "error_detail",
          "status_changed_at", "created_at", "updated_at"],
-        ((f"Bench Track {i}", f"bench track {i}", int(artist_ids[i % artists]), 200.0, "", "",
-          "", "", "done", 1, "", "", now, now - timedelta(seconds=tracks - i), now)
+        ((f"Bench Track {start + i}", f"bench track {start + i}", int(artist_ids[i % artists]),
+          200.0, "", "", "", "", "done", 1, "", "", now,
+          now - timedelta(seconds=tracks - i), now)
          for i in range(tracks)),
     )  # fmt: skip
-    track_ids = np.array(Track.objects.order_by("pk").values_list("pk", flat=True))
+    track_ids = np.array(Track.objects.filter(pk__gt=last_track).order_by("pk")
+                         .values_list("pk", flat=True))  # fmt: skip
     mfcc = rng.normal([-250, 90, -10, 30, -5], [60, 30, 20, 15, 10], size=(tracks, 5))
     moods = rng.random((tracks, 4)) < [0.35, 0.3, 0.3, 0.3]
     copy_rows(
@@ -89,11 +100,13 @@ def catalogue(users: int, tracks: int, seed: int) -> dict:
           else "minor", float(rng.uniform(0, 1)), float(rng.uniform(-1, 1)), now, now)
          for i in range(tracks)),
     )  # fmt: skip
+    first_user = User.objects.filter(username__startswith="bench").count()
     copy_rows(
         User._meta.db_table,
         ["password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
          "is_active", "date_joined"],
-        (("!", False, f"bench{i}", "", "", "", False, True, now) for i in range(users)),
+        (("!", False, f"bench{i}", "", "", "", False, True, now)
+         for i in range(first_user, first_user + users)),
     )  # fmt: skip
     return {"users": users, "tracks": tracks, "artists": artists}
 
@@ -109,13 +122,15 @@ def events(count: int, active_tracks: int, seed: int) -> dict:
     per_user = rng.multinomial(count, activity / activity.sum())
     weights = 1.0 / (rng.permutation(len(track_ids)) + POPULARITY_OFFSET) ** POPULARITY_EXPONENT
     weights /= weights.sum()
+    cdf = weights.cumsum()  # rng.choice(p=weights) draws exactly this way, without redoing the
+    cdf /= cdf[-1]  # cumulative sum per listener (a million tracks x 100,000 listeners)
     shift = len(track_ids) // TASTE_GROUPS
     users, tracks = [], []
     for index, plays in enumerate(per_user):
         if plays == 0:
             continue
-        chosen = (rng.choice(len(track_ids), size=plays, p=weights) + (index % TASTE_GROUPS) * shift
-                  ) % len(track_ids)  # fmt: skip
+        drawn = cdf.searchsorted(rng.random(plays), side="right")
+        chosen = (drawn + (index % TASTE_GROUPS) * shift) % len(track_ids)
         replay = rng.random(plays) < REPLAY
         replay[0] = False
         earlier = (rng.random(plays) * np.arange(plays)).astype(np.int64)
@@ -132,13 +147,16 @@ def events(count: int, active_tracks: int, seed: int) -> dict:
             "CREATE TEMP TABLE bench_events (user_id bigint, track_id bigint, seconds_ago float8,"
             " ms_played int, completed bool, skipped bool)"
         )
-    copy_rows(
-        "bench_events",
-        ["user_id", "track_id", "seconds_ago", "ms_played", "completed", "skipped"],
-        zip(users.tolist(), tracks.tolist(), seconds_ago.tolist(),
-            (200_000 * np.minimum(1.0, outcome + 0.1)).astype(int).tolist(),
-            (outcome < 0.8).tolist(), (outcome >= 0.9).tolist(), strict=True),
-    )  # fmt: skip
+    for part in range(0, count, CHUNK):  # a chunk at a time: ten million rows as lists is GBs
+        window = slice(part, part + CHUNK)
+        share = outcome[window]
+        copy_rows(
+            "bench_events",
+            ["user_id", "track_id", "seconds_ago", "ms_played", "completed", "skipped"],
+            zip(users[window].tolist(), tracks[window].tolist(), seconds_ago[window].tolist(),
+                (200_000 * np.minimum(1.0, share + 0.1)).astype(int).tolist(),
+                (share < 0.8).tolist(), (share >= 0.9).tolist(), strict=True),
+        )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {ListeningEvent._meta.db_table} (user_id, track_id, listened_at,"

@@ -1,11 +1,12 @@
 """musicrec benchmarks: each stage against its naive way or its floor, measured in the same run.
 
-    .venv/bin/python bench/run.py [--quick] [--json] [--chart PATH]
+    .venv/bin/python bench/run.py [--quick | --large] [--json] [--chart PATH]
 
 Creates a throwaway PostgreSQL database (on DATABASE_URL's server when that is PostgreSQL, else
 the local one) and drops it at the end; starts its own gunicorn and Celery worker on free local
 ports; loads go only to 127.0.0.1 and stop by themselves. `--quick` uses small sizes (under three
-minutes). Figures and targets: docs/performance.md.
+minutes); `--large` is ten times the full run's data (bench/large.py). Figures and targets:
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -75,7 +76,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, under three minutes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--chart", help="write the cost-against-size chart here (full run)")
+    parser.add_argument("--large", action="store_true", help="10x the data (bench/large.py)")
+    parser.add_argument("--large-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.large:
+        import large
+
+        figures, context = large.run(log, _redis_env(), args.large_scale)
+        print(json.dumps({**{k: round(v, 4) for k, v in figures.items()}, "context": context}))
+        return
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
     figures: dict[str, float] = {}

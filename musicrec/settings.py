@@ -239,6 +239,11 @@ FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 500
 
+# "Similar sounding" from this many analysed tracks searches an HNSW graph instead of scanning
+# every track (docs/features.md, "Similar sounding at scale"); threads for building it (0: all).
+MUSICREC_ANN_MIN_TRACKS = env_int("MUSICREC_ANN_MIN_TRACKS", 200_000)
+MUSICREC_ANN_BUILD_THREADS = env_int("MUSICREC_ANN_BUILD_THREADS", 0)
+
 # --- recommender ------------------------------------------------------------------------------
 
 MUSICREC_ALS_USE_GPU = env_bool("MUSICREC_ALS_USE_GPU", False)

@@ -93,7 +93,7 @@ def _load(row: dict) -> Served | None:
     path = Path(settings.MODELS_DIR) / row["artifact"]
     started = time.perf_counter()
     try:
-        model = FactorModel(artifacts.load(path))
+        model = FactorModel(artifacts.load(path, mmap=True))  # shared by every process
     except (OSError, ValueError, KeyError) as exc:
         _state["unloadable"].add(row["pk"])
         logger.error("model %s cannot be loaded from %s: %s", row["pk"], path, exc)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.audio.names import MOOD_NAMES, VECTOR_LENGTH
+from catalog.similarity.ann import Neighbours
 from catalog.similarity.embedding import MOODS, TEMPO, embed, octave_distance, to_unit
 
 MAX_PER_ARTIST = 2
@@ -80,6 +81,7 @@ class SimilarityIndex:
         self.groups, self.bounded = embedding.groups, embedding.bounded
         self.scaled, self.unit = embedding.scaled, embedding.unit
         self._artist_index: tuple[np.ndarray, np.ndarray] | None = None
+        self.neighbours = Neighbours(self.track_ids, self.unit)  # exact; store.py adds a graph
 
     def __len__(self) -> int:
         return len(self.track_ids)
@@ -92,16 +94,19 @@ class SimilarityIndex:
         row = self.row_of.get(int(track_id))
         if row is None or n <= 0:
             return []
-        scores = self.unit @ self.unit[row]
-        scores[self.is_music != self.is_music[row]] = -np.inf  # music only with music
+        kind = self.is_music[row]
+        # music only with music: candidates of the other kind are passed over, and the walk
+        # ends once every track of the seed's kind has been offered
+        left = int((self.is_music == kind).sum()) - 1
         matches: list[Match] = []
         per_artist: dict[int, int] = {}
         seen_names = {self.name_keys[row]}
-        for candidate in _ranked(scores, want=n):
-            if candidate == row:
-                continue
-            if not np.isfinite(scores[candidate]):
+        for candidate, score in self.neighbours.ranked(self.unit[row], want=n):
+            if left <= 0:
                 break
+            if candidate == row or self.is_music[candidate] != kind:
+                continue
+            left -= 1
             name = self.name_keys[candidate]
             if name in seen_names or self._same_recording(row, candidate):
                 continue
@@ -112,7 +117,7 @@ class SimilarityIndex:
                 continue
             per_artist[artist] = per_artist.get(artist, 0) + 1
             seen_names.add(name)
-            similarity = float(to_unit(scores[candidate]))
+            similarity = float(to_unit(score))
             matches.append(
                 Match(int(self.track_ids[candidate]), similarity, self.reasons(row, candidate))
             )
@@ -172,8 +177,15 @@ class SimilarityIndex:
         seeds = [s for s in seed_ids if s in self.row_of]
         if not seeds or n <= 0:
             return []
-        rows, candidates = self._candidates(exclude_ids, exclude_key)
         seed_rows = [self.row_of[s] for s in seeds]
+        kinds = np.unique(self.is_music[seed_rows])
+        if self.neighbours.approximate and len(kinds) == 1:  # no scan of the catalogue (ann.py)
+            blocked = self.neighbours.blocked(exclude_ids, exclude_key, seed_rows)
+            blocked |= self.is_music != kinds[0]  # music only with music
+            rows, best, seed_of = self.neighbours.top_rows(self.unit[seed_rows], n, blocked=blocked)
+            return [(int(self.track_ids[r]), v, seeds[s]) for r, v, s in zip(
+                rows.tolist(), to_unit(best).tolist(), seed_of.tolist(), strict=True)]  # fmt: skip
+        rows, candidates = self._candidates(exclude_ids, exclude_key)
         # seeds x candidates, reduced over axis 0: numpy reduces a long axis far faster than a
         # short one (6 ms for tracks x seeds at 100,000 tracks, 2 ms this way round); only the
         # candidate rows are scored (their sub-matrix is kept per exclude_key)

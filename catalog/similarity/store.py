@@ -9,16 +9,20 @@ least every MAX_AGE_SECONDS anyway. A build at 100,000 tracks takes about a seco
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 
 import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Max
 
 from catalog.audio.description import DESCRIPTION_LENGTH
 from catalog.audio.names import VECTOR_LENGTH
 from catalog.models import AudioFeatures
+from catalog.similarity import ann
 from catalog.similarity.index import SimilarityIndex
 
 logger = logging.getLogger(__name__)
@@ -47,7 +51,16 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
         due = index is None or missing or now - _state["built"] >= MIN_REBUILD_SECONDS
         if stale and due:
             started = time.perf_counter()
+            previous = _state["index"].neighbours if _state["index"] is not None else None
             index = build_index()
+            index.neighbours = ann.follow(
+                index.track_ids,
+                index.unit,
+                previous,
+                min_tracks=settings.MUSICREC_ANN_MIN_TRACKS,
+                folder=settings.DATA_DIR / "similarity",
+                threads=settings.MUSICREC_ANN_BUILD_THREADS,
+            )
             _state.update(index=index, stamp=stamp, built=now)
             logger.info(
                 "similarity index: %d tracks in %.0f ms",
@@ -57,31 +70,53 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
         return index
 
 
-def build_index() -> SimilarityIndex:
-    rows = list(
-        AudioFeatures.objects.values_list(
-            "track_id",
-            "track__artist_id",
-            "track__artist__name_key",
-            "track__title_key",
-            "is_music",
-            "description",
-            *AudioFeatures.VECTOR_FIELDS,
-        ).order_by("track_id")
-    )
-    if not rows:
+def build_index(chunk: int = 50_000) -> SimilarityIndex:
+    """Read a chunk of rows at a time into arrays: a million rows as one list of tuples would
+    cost a web process about a gigabyte, and its memory would stay that high afterwards."""
+    query = AudioFeatures.objects.values_list(
+        "track_id",
+        "track__artist_id",
+        "track__artist__name_key",
+        "track__title_key",
+        "is_music",
+        "description",
+        *AudioFeatures.VECTOR_FIELDS,
+    ).order_by("track_id")
+    parts: dict[str, list] = {"ids": [], "artists": [], "names": [], "music": [], "described": [],
+                              "raws": []}  # fmt: skip
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # filling this process's cache, not answering one request: a million rows may take
+            # longer than a request's statement_timeout (docs/features.md)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = 0")
+        _read(query, chunk, parts)
+    if not parts["ids"]:
         return SimilarityIndex(np.zeros(0), np.zeros(0), [], np.zeros((0, VECTOR_LENGTH)))
-    columns = list(zip(*rows, strict=True))
-    raw = np.array(columns[6:], dtype=np.float64).T
-    names = [f"{artist}|{title}" for artist, title in zip(columns[2], columns[3], strict=True)]
     return SimilarityIndex(
-        np.array(columns[0]),
-        np.array(columns[1]),
-        names,
-        raw,
-        description=_descriptions(columns[5]),
-        is_music=np.array(columns[4], dtype=bool),
+        np.concatenate(parts["ids"]),
+        np.concatenate(parts["artists"]),
+        parts["names"],
+        np.vstack(parts["raws"]),
+        description=np.vstack(parts["described"]),
+        is_music=np.concatenate(parts["music"]),
     )
+
+
+def _read(query, chunk: int, parts: dict[str, list]) -> None:
+    rows: list[tuple] = []
+    for row in itertools.chain(query.iterator(chunk_size=chunk), [None]):
+        if row is not None:
+            rows.append(row)
+        if rows and (row is None or len(rows) == chunk):
+            columns = list(zip(*rows, strict=True))
+            parts["ids"].append(np.array(columns[0], dtype=np.int64))
+            parts["artists"].append(np.array(columns[1], dtype=np.int64))
+            parts["names"] += [f"{a}|{t}" for a, t in zip(columns[2], columns[3], strict=True)]
+            parts["music"].append(np.array(columns[4], dtype=bool))
+            parts["described"].append(_descriptions(columns[5]))
+            parts["raws"].append(np.array(columns[6:], dtype=np.float64).T)
+            rows = []
 
 
 def _descriptions(blobs) -> np.ndarray:
@@ -91,6 +126,18 @@ def _descriptions(blobs) -> np.ndarray:
         if blob is not None and len(blob) == 4 * DESCRIPTION_LENGTH:
             out[row] = np.frombuffer(bytes(blob), dtype="<f4")
     return out
+
+
+def after_analysis() -> None:
+    """Called by the analysis task: at the graph's sizes, a worker folds the newly analysed
+    tracks into the shared graph file (ann.py), so web processes map it and build nothing."""
+    try:
+        index = _state["index"]
+        size = len(index) if index is not None else AudioFeatures.objects.count()
+        if size >= settings.MUSICREC_ANN_MIN_TRACKS:
+            get_index()
+    except Exception:  # the analysis is stored either way; the web processes catch up alone
+        logger.exception("similarity graph not brought up to date after an analysis")
 
 
 def forget() -> None:

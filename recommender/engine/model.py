@@ -22,7 +22,10 @@ class FactorModel:
         self._solver.item_factors = artifact.item_factors
         self.item_factors = artifact.item_factors
         self.user_factors = artifact.user_factors
-        self._column = {int(track_id): i for i, track_id in enumerate(self.track_ids)}
+        # column lookups by binary search (the columns are in track id order): a dict of a
+        # million tracks would cost each web process about 100 MB
+        self._sorted = bool(np.all(self.track_ids[1:] > self.track_ids[:-1]))
+        self._column = None if self._sorted else {int(t): i for i, t in enumerate(self.track_ids)}
         self._row = {int(user_id): i for i, user_id in enumerate(self.user_ids)}
 
     @property
@@ -30,7 +33,11 @@ class FactorModel:
         return len(self.track_ids)
 
     def column_of(self, track_id: int) -> int | None:
-        return self._column.get(int(track_id))
+        if self._column is not None:
+            return self._column.get(int(track_id))
+        column = int(np.searchsorted(self.track_ids, int(track_id)))
+        found = column < len(self.track_ids) and self.track_ids[column] == int(track_id)
+        return column if found else None
 
     def row_of(self, user_id: int) -> int | None:
         return self._row.get(int(user_id))

@@ -22,6 +22,7 @@ PROJECT = (*APPS, "musicrec")
 # pure computation: numpy, scipy, librosa, implicit; they may use each other, nothing else here
 ENGINES = (
     "catalog.audio",
+    "catalog.similarity.ann",
     "catalog.similarity.embedding",
     "catalog.similarity.index",
     "recommender.engine",
