@@ -77,12 +77,14 @@ def embed(
     NaN where a track has none (an older extractor); None: compare by the 16 numbers alone."""
     raw = np.asarray(raw, dtype=np.float64).reshape(-1, VECTOR_LENGTH)
     n = len(raw)
-    weights = weights or (SEED_WEIGHTS if description is None else GROUP_WEIGHTS)
     if description is None:
         described, has = None, np.zeros(n, dtype=bool)
     else:
         described = np.asarray(description, dtype=np.float32).reshape(n, DESCRIPTION_LENGTH)
         has = ~np.isnan(described).any(axis=1)
+    # a catalogue where no track has a description yet (before `analyse --all`) is compared
+    # exactly as by the 16 numbers alone, with their own weights
+    weights = weights or (GROUP_WEIGHTS if has.any() else SEED_WEIGHTS)
 
     tempo = np.where(raw[:, TEMPO] > 0, raw[:, TEMPO], 120.0)
     angle = 2 * np.pi * np.log2(tempo)

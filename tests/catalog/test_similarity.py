@@ -241,3 +241,17 @@ def test_bounded_scores_follow_the_catalogue_rank_within_the_bound(rows):
     # a value far outside the catalogue is only "the highest", not many sigmas away
     columns[0, 0] = 1e9
     assert bounded(columns)[0, 0] == pytest.approx(BOUND)
+
+
+def test_a_catalogue_without_descriptions_is_compared_as_by_the_16_numbers():
+    """Before `analyse --all` no track has a description: the same vectors as without any."""
+    from catalog.audio.description import DESCRIPTION_LENGTH
+    from catalog.similarity.embedding import embed
+
+    raw = np.random.default_rng(3).normal(size=(30, len(FEATURE_NAMES)))
+    raw[:, 5] = np.abs(raw[:, 5]) * 40 + 60  # tempo in BPM
+    missing = np.full((30, DESCRIPTION_LENGTH), np.nan, dtype=np.float32)
+    np.testing.assert_allclose(embed(raw, missing).unit, embed(raw).unit, atol=1e-6)
+    described = missing.copy()
+    described[0] = 0.5  # one described track: the measured group weights apply
+    assert not np.allclose(embed(raw, described).unit[1:], embed(raw).unit[1:], atol=1e-6)
