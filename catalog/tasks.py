@@ -10,7 +10,6 @@ from celery.signals import worker_init
 from django.conf import settings
 
 from catalog.services import track_analyse, tracks_requeue_stuck
-from catalog.similarity import store
 from musicrec.celery import WorkerTimedTask
 
 logger = logging.getLogger(__name__)
@@ -25,9 +24,7 @@ logger = logging.getLogger(__name__)
     reject_on_worker_lost=True,  # a killed child puts the message back; the row counts attempts
 )
 def analyse_track(track_id: int) -> str:
-    outcome = track_analyse(track_id=track_id, timeout_errors=(SoftTimeLimitExceeded,))
-    store.after_analysis()  # a large catalogue's similarity graph takes the new track in
-    return outcome
+    return track_analyse(track_id=track_id, timeout_errors=(SoftTimeLimitExceeded,))
 
 
 @shared_task(name="catalog.sweep_stuck_tracks", acks_late=True, expires=300)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog.audio import EXTRACTOR_VERSION, Features, analyse_file, errors
 from catalog.audio.errors import AudioError
 from catalog.models import AudioFeatures, Track
+from catalog.similarity import store as similarity_store
 from core import locks
 from core.queue import enqueue_on_commit, send
 
@@ -73,7 +74,10 @@ def track_analyse(*, track_id: int, timeout_errors: tuple[type[BaseException], .
             _fail(track_id, errors.ANALYSIS_ERROR, f"{type(exc).__name__}: {exc}"[:2000])
             return FAILED
         _store(track_id, features)
-        return ANALYSED
+    # after the track's lock: at the graph's sizes this folds the new track into the shared
+    # similarity graph (seconds at a million tracks); only an analysis that stored features
+    similarity_store.after_analysis()
+    return ANALYSED
 
 
 def _claim(track_id: int) -> Track | None:

@@ -129,8 +129,9 @@ def _descriptions(blobs) -> np.ndarray:
 
 
 def after_analysis() -> None:
-    """Called by the analysis task: at the graph's sizes, a worker folds the newly analysed
-    tracks into the shared graph file (ann.py), so web processes map it and build nothing."""
+    """Called after an analysis stored features (catalog.services.track_analyse): at the graph's
+    sizes, a worker folds the newly analysed tracks into the shared graph file (ann.py), so web
+    processes map it and build nothing."""
     try:
         index = _state["index"]
         size = len(index) if index is not None else AudioFeatures.objects.count()
