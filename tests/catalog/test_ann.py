@@ -178,3 +178,24 @@ def test_the_served_index_uses_the_graph_and_takes_analyses_in(client, settings,
     answer = client.get(f"/api/tracks/{tracks[40].pk}/similar/?n=5")
     assert answer.status_code == 200
     assert len(answer.json()["results"]) == 5
+
+
+def test_through_the_graph_music_is_only_similar_to_music():
+    count = 3_000
+    ids = np.arange(1, count + 1)
+    music = np.random.default_rng(4).random(count) > 0.1  # about 300 tracks of speech and such
+    index = SimilarityIndex(ids, ids, [f"a{i}|t{i}" for i in range(count)],
+                            generated_features(count, seed=4), is_music=music)  # fmt: skip
+    index.neighbours = Neighbours.build(index.track_ids, index.unit, approximate=True)
+    kind = dict(zip(ids.tolist(), music.tolist(), strict=True))
+    for seed in (int(ids[music][0]), int(ids[~music][0])):
+        found = index.similar(seed, 10)
+        assert len(found) == 10
+        assert {kind[m.track_id] for m in found} == {kind[seed]}
+    seeds = ids[music][:3].tolist()
+    picks = index.top_matches(seeds, 20, exclude_ids=np.zeros(0, np.int64))
+    assert len(picks) == 20
+    assert all(kind[t] for t, _, _ in picks)
+    mixed = [*seeds, int(ids[~music][0])]  # seeds of both kinds: each candidate its own kind's
+    for track, _, seed in index.top_matches(mixed, 20, exclude_ids=np.zeros(0, np.int64)):
+        assert kind[track] == kind[seed]
