@@ -13,6 +13,7 @@ from catalog.services import track_import
 from listening.demo.synth import SR, STYLE_BY_NAME, render
 from listening.models import ListeningEvent
 from listening.services import ListenInput, listens_record
+from tests.browser.playback import PLAYER, play_out
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import audio
 
@@ -50,15 +51,11 @@ def catalogue(tmp_path):
     return tracks
 
 
-PLAYER = "document.getElementById('player-audio')"
-
-
 def play_to_the_end(page):
-    """Press the track page's Play, then let the one player bar run fast to the end."""
+    """Press the track page's Play, then let the player bar play out the last moment."""
     title = page.locator("h1").inner_text()
     page.locator("main").get_by_role("button", name=f"Play {title}").click()
-    page.wait_for_function(f"() => !{PLAYER}.paused")
-    page.evaluate(f"() => {{ {PLAYER}.playbackRate = 8; }}")
+    play_out(page)
     page.get_by_text("Listen recorded: played through.").wait_for()
     page.evaluate(f"() => {PLAYER}.pause()")
 
@@ -152,8 +149,7 @@ def test_a_listen_that_failed_to_send_is_sent_again_once(page, server, catalogue
     page.problems.allow(lambda text, source: "ERR_FAILED" in text and "/api/listens/" in source)
     with page.expect_event("requestfailed", lambda r: "/api/listens/" in r.url):
         page.locator("main").get_by_role("button", name=f"Play {track.title}").click()
-        page.wait_for_function(f"() => !{PLAYER}.paused")
-        page.evaluate(f"() => {{ {PLAYER}.playbackRate = 8; }}")
+        play_out(page)
     assert failed
     assert not ListeningEvent.objects.filter(user__username="offline").exists()
     page.evaluate(f"() => {PLAYER}.pause()")

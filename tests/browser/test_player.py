@@ -12,6 +12,7 @@ from catalog.services import track_import
 from listening.demo.synth import SR, STYLE_BY_NAME, render
 from listening.models import Feedback, ListeningEvent
 from listening.services import ListenInput, listens_record
+from tests.browser.playback import PLAYER, play_out, wait_in_player
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import audio
 
@@ -21,8 +22,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
 ]
-
-PLAYER = "document.getElementById('player-audio')"
 
 
 @pytest.fixture
@@ -120,9 +119,9 @@ def test_the_queue_advances_at_the_end_and_records_a_completed_listen(page, serv
     page.locator("main").get_by_role("button", name="Play all").first.click()
     page.wait_for_function(f"() => !{PLAYER}.paused")
     playing = page.locator("#player .np-title").inner_text()
-    page.evaluate(f"() => {{ {PLAYER}.playbackRate = 8; }}")
-    page.wait_for_function(
-        "(t) => document.querySelector('#player .np-title').textContent !== t", arg=playing
+    play_out(page)
+    wait_in_player(
+        page, "(t) => document.querySelector('#player .np-title').textContent !== t", arg=playing
     )
     event = wait_for(lambda: ListeningEvent.objects.filter(user__username="queuer").first())
     assert event.completed

@@ -10,7 +10,8 @@ import pytest
 from catalog.services import track_import
 from listening.demo.synth import SR, STYLE_BY_NAME, render
 from listening.models import ListeningEvent
-from tests.browser.test_player import PLAYER, fits, log_in, queue_ids, wait_for
+from tests.browser.playback import PLAYER
+from tests.browser.test_player import fits, log_in, queue_ids, wait_for
 from tests.factories import ArtistFactory, TrackFactory, features_from_vector
 from tests.helpers import audio
 
