@@ -1,6 +1,7 @@
 """Fill a benchmark database with a catalogue, listeners and listening events, fast (COPY).
 
-    python bench/populate.py catalogue --users 10000 --tracks 100000
+    python bench/populate.py catalogue --users 10000 --tracks 100000 [--no-descriptions]
+    python bench/populate.py descriptions
     python bench/populate.py events --events 1000000 --active-tracks 50000 [--seed 1]
     python bench/populate.py tokens --count 16
     python bench/populate.py sessions --count 16
@@ -8,7 +9,9 @@
 Run by bench/run.py in a child process whose DATABASE_URL is the throwaway database. Events
 follow a Zipf-like popularity over the `active` tracks and a lognormal activity per listener,
 so a million events make roughly 470,000 distinct (listener, track) pairs, as in the issue.
-Prints one JSON object.
+Tracks get a sound description (the 91 numbers "similar sounding" compares, as `analyse`
+stores them) unless --no-descriptions; `descriptions` gives one to every track that has none
+(a catalogue populated before they existed). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from catalog.audio.description import DESCRIPTION_LENGTH  # noqa: E402
 from catalog.models import Artist, AudioFeatures, Track  # noqa: E402
 from listening.models import ListeningEvent  # noqa: E402
 from listening.services import stats_rebuild  # noqa: E402
@@ -43,6 +47,10 @@ POPULARITY_OFFSET = 30.0
 TASTE_GROUPS = 7
 CHUNK = 1_000_000
 REPLAY = 0.52  # about 470,000 distinct pairs for 1,000,000 events by 10,000 listeners
+# A description is a mix of a few "styles" (fixed directions) plus noise: correlated columns, as
+# measured ones are, rather than 91 independent numbers (which no real catalogue has).
+DESCRIPTION_STYLES = 8
+DESCRIPTION_BLOCK = 50_000
 
 
 def copy_rows(table: str, columns: list[str], rows) -> int:
@@ -57,7 +65,19 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
     return count
 
 
-def catalogue(users: int, tracks: int, seed: int) -> dict:
+def description_rows(count: int, seed: int):
+    """`count` descriptions as AudioFeatures stores them (little-endian float32 bytes), made a
+    block at a time from their own generator (the other features stay as they were without)."""
+    rng = np.random.default_rng(seed + 7919)
+    styles = np.random.default_rng(7).normal(size=(DESCRIPTION_STYLES, DESCRIPTION_LENGTH))
+    for start in range(0, count, DESCRIPTION_BLOCK):
+        size = min(DESCRIPTION_BLOCK, count - start)
+        mix = rng.normal(size=(size, DESCRIPTION_STYLES)) @ styles
+        block = (mix + rng.normal(0, 0.5, (size, DESCRIPTION_LENGTH))).astype("<f4")
+        yield from (row.tobytes() for row in block)
+
+
+def catalogue(users: int, tracks: int, seed: int, described: bool = True) -> dict:
     """`tracks` more tracks (and their artists and features) and `users` more listeners: a second
     call grows the catalogue (bench/large.py: 100,000 tracks, then a million)."""
     rng = np.random.default_rng(seed)
@@ -89,15 +109,17 @@ def catalogue(users: int, tracks: int, seed: int) -> dict:
                          .values_list("pk", flat=True))  # fmt: skip
     mfcc = rng.normal([-250, 90, -10, 30, -5], [60, 30, 20, 15, 10], size=(tracks, 5))
     moods = rng.random((tracks, 4)) < [0.35, 0.3, 0.3, 0.3]
+    described_as = description_rows(tracks, seed) if described else iter(lambda: None, 0)
     copy_rows(
         AudioFeatures._meta.db_table,
         ["track_id", "extractor_version", *AudioFeatures.VECTOR_FIELDS, "key", "mode",
-         "arousal", "valence", "computed_at", "updated_at"],
+         "arousal", "valence", "description", "computed_at", "updated_at"],
         ((int(track_ids[i]), "bench", *map(float, mfcc[i]), float(rng.uniform(60, 200)),
           float(rng.uniform(0, 1)), float(rng.uniform(0, 1)), float(rng.uniform(-40, -5)),
           float(rng.uniform(500, 5000)), float(rng.uniform(0, 1)), float(rng.uniform(0, 0.6)),
           *map(bool, moods[i]), int(rng.integers(0, 12)), "major" if rng.random() < 0.6
-          else "minor", float(rng.uniform(0, 1)), float(rng.uniform(-1, 1)), now, now)
+          else "minor", float(rng.uniform(0, 1)), float(rng.uniform(-1, 1)),
+          next(described_as), now, now)
          for i in range(tracks)),
     )  # fmt: skip
     first_user = User.objects.filter(username__startswith="bench").count()
@@ -108,7 +130,25 @@ def catalogue(users: int, tracks: int, seed: int) -> dict:
         (("!", False, f"bench{i}", "", "", "", False, True, now)
          for i in range(first_user, first_user + users)),
     )  # fmt: skip
-    return {"users": users, "tracks": tracks, "artists": artists}
+    return {"users": users, "tracks": tracks, "artists": artists, "descriptions": described}
+
+
+def descriptions(seed: int) -> dict:
+    """A description for every track that has none: COPY into a temporary table, one UPDATE."""
+    table = AudioFeatures._meta.db_table
+    track_ids = np.array(AudioFeatures.objects.filter(description__isnull=True).order_by("pk")
+                         .values_list("pk", flat=True))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_descriptions (track_id bigint, description bytea)")
+    rows = zip(track_ids.tolist(), description_rows(len(track_ids), seed), strict=True)
+    copy_rows("bench_descriptions", ["track_id", "description"], rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} f SET description = d.description, updated_at = now()"
+            " FROM bench_descriptions d WHERE f.track_id = d.track_id"
+        )
+        cursor.execute("DROP TABLE bench_descriptions")
+    return {"described": len(track_ids)}
 
 
 def events(count: int, active_tracks: int, seed: int) -> dict:
@@ -209,6 +249,13 @@ def main() -> None:
     c.add_argument("--users", type=int, required=True)
     c.add_argument("--tracks", type=int, required=True)
     c.add_argument("--seed", type=int, default=1)
+    c.add_argument(
+        "--no-descriptions",
+        action="store_true",
+        help="tracks without a sound description (compared by the 16 numbers)",
+    )
+    d = sub.add_parser("descriptions")
+    d.add_argument("--seed", type=int, default=1)
     e = sub.add_parser("events")
     e.add_argument("--events", type=int, required=True)
     e.add_argument("--active-tracks", type=int, required=True)
@@ -220,7 +267,9 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     if args.what == "catalogue":
-        result = catalogue(args.users, args.tracks, args.seed)
+        result = catalogue(args.users, args.tracks, args.seed, not args.no_descriptions)
+    elif args.what == "descriptions":
+        result = descriptions(args.seed)
     elif args.what == "events":
         result = events(args.events, args.active_tracks, args.seed)
     elif args.what == "sessions":

@@ -38,11 +38,8 @@ def make_index(analysed, *, described: bool, weights: dict[str, float] | None = 
     ids = np.arange(1, n + 1)
     index = SimilarityIndex(ids, ids + 1000, [f"a{i}|t{i}" for i in range(n)], raw,
                             description=description if described else None,
-                            is_music=music if described else None)  # fmt: skip
-    if weights is not None:
-        from catalog.similarity.embedding import embed
-
-        index.unit = embed(raw, description, weights=weights).unit
+                            is_music=music if described else None,
+                            weights=weights)  # fmt: skip
     return index
 
 

@@ -188,21 +188,26 @@ def follow(
     min_tracks: int,
     folder: Path,
     threads: int = 0,
+    digest: str | None = None,
 ) -> Neighbours:
     """The search for a rebuilt matrix, sharing its graph with the other processes.
 
     Graphs live in `folder` (store.py: `<MUSICREC_DATA_DIR>/similarity`) named by a digest of the
     matrix: a process whose matrix has a file maps it read-only (one copy in the page cache for
     every web process). Otherwise it brings the previous graph (its own, or the newest file) up
-    to date by insertions, saves it under the new digest and maps that."""
+    to date by insertions, saves it under the new digest and maps that. `digest`: the matrix's
+    digest when the caller has it (shared.vectors_digest, stored with a shared index), so a
+    mapped matrix is not read through here."""
     if len(track_ids) < min_tracks:
         return Neighbours(track_ids, unit)
     track_ids = np.asarray(track_ids, dtype=np.int64)
     unit = np.ascontiguousarray(unit, dtype=np.float32)
     folder = Path(folder)
-    digest = hashlib.blake2b(np.ascontiguousarray(track_ids), digest_size=10)
-    digest.update(unit)  # the buffer itself: no copy of a 70 MB matrix
-    path = folder / f"ann-{digest.hexdigest()}.usearch"
+    if digest is None:
+        hashed = hashlib.blake2b(np.ascontiguousarray(track_ids), digest_size=10)
+        hashed.update(unit)  # the buffer itself: no copy of a 70 MB matrix
+        digest = hashed.hexdigest()
+    path = folder / f"ann-{digest}.usearch"
     try:
         if path.exists():
             return Neighbours(track_ids, unit, graph=_mapped(path), path=path)

@@ -59,12 +59,17 @@ KNOTS = 512  # rank shares are tabulated at this many values per feature at most
 class Embedding:
     """`bounded`: the normal scores per group (columns as `groups` says), for reasons;
     `scaled`: the 16 numbers in robust sigmas (near-duplicate checks);
-    `unit`: the weighted embedding at unit length, float32 (cosine similarity)."""
+    `unit`: the weighted embedding at unit length, float32 (cosine similarity);
+    `scale` (per column) and `norms` (per track): unit = bounded * scale / norms, so the rows of
+    `bounded` in a column of non-zero scale can be had back from `unit` (index.py keeps no
+    `bounded`: at a million tracks it would be as big as `unit`)."""
 
     groups: dict[str, list[int]]
     bounded: np.ndarray
     scaled: np.ndarray
     unit: np.ndarray
+    scale: np.ndarray
+    norms: np.ndarray
 
 
 def embed(
@@ -119,8 +124,10 @@ def embed(
         scale[columns] = np.sqrt(weights.get(group, 0.0) / max(len(columns), 1))
     unit = bounded_all * scale
     norms = np.sqrt(np.einsum("ij,ij->i", unit, unit))
-    unit /= np.maximum(norms, 1e-12)[:, None]
-    return Embedding(groups=groups, bounded=bounded_all, scaled=robust(raw), unit=unit)
+    norms = np.maximum(norms, 1e-12)
+    unit /= norms[:, None]
+    return Embedding(groups=groups, bounded=bounded_all, scaled=robust(raw), unit=unit,
+                     scale=scale, norms=norms.astype(np.float32))  # fmt: skip
 
 
 PART_WIDTHS = {

@@ -6,6 +6,7 @@ The vectors it compares come from `embedding.embed`; docs/features.md, "Similar 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from hashlib import blake2b
 
 import numpy as np
 
@@ -51,67 +52,159 @@ class ArtistMatch:
     similarity: float
 
 
+class Rows:
+    """Track id -> row, by a binary search over the ids (sorted once if they are not): no dict of
+    a million Python ints per process. Reads like the dict it replaces (get, [], in)."""
+
+    def __init__(self, track_ids: np.ndarray):
+        self.track_ids = track_ids
+        ascending = len(track_ids) < 2 or bool(np.all(track_ids[1:] > track_ids[:-1]))
+        self.order = None if ascending else np.argsort(track_ids, kind="stable")
+        self.sorted = track_ids if ascending else track_ids[self.order]
+
+    def get(self, track_id, default=None):
+        track_id = int(track_id)
+        position = int(np.searchsorted(self.sorted, track_id))
+        if position >= len(self.sorted) or self.sorted[position] != track_id:
+            return default
+        return position if self.order is None else int(self.order[position])
+
+    def __getitem__(self, track_id) -> int:
+        row = self.get(track_id)
+        if row is None:
+            raise KeyError(track_id)
+        return row
+
+    def __contains__(self, track_id) -> bool:
+        return self.get(track_id) is not None
+
+
+def name_codes(name_keys) -> np.ndarray:
+    """One int64 per "artist key|title key": a 62-bit hash, negative (-1 - hash) for the shared
+    unknown artist (uncapped). Compared for equality only, so a name needs no Python string."""
+    codes = np.empty(len(name_keys), dtype=np.int64)
+    uncapped = UNCAPPED_ARTIST_KEY + "|"
+    for row, key in enumerate(name_keys):
+        code = int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little") >> 2
+        codes[row] = -1 - code if key.startswith(uncapped) else code
+    return codes
+
+
 class SimilarityIndex:
+    """The arrays queries need, and nothing per track in Python objects: built here from features
+    (the constructor), or mapped read-only from the file another process wrote (`from_arrays`,
+    catalog/similarity/shared.py), so web processes share one copy (docs/deployment.md)."""
+
+    ARRAYS = ("track_ids", "artist_ids", "names", "is_music", "tempo", "moods", "scaled",
+              "unit", "norms", "scale", "artist_keys", "artist_centroids")  # fmt: skip
+
     def __init__(
         self,
         track_ids: np.ndarray,
         artist_ids: np.ndarray,
-        name_keys: list[str],
+        name_keys,
         raw: np.ndarray,
         description: np.ndarray | None = None,
         is_music: np.ndarray | None = None,
+        *,
+        weights: dict[str, float] | None = None,
     ):
-        """`raw` is (tracks, 16) in FEATURE_NAMES order; `name_keys` is "artist key|title key";
-        `description` (tracks, DESCRIPTION_LENGTH), NaN rows for tracks without one, or None to
-        compare by the 16 numbers alone; `is_music` (tracks,) booleans, all True when None.
+        """`raw` is (tracks, 16) in FEATURE_NAMES order; `name_keys` is "artist key|title key"
+        per track (or their `name_codes`); `description` (tracks, DESCRIPTION_LENGTH), NaN rows
+        for tracks without one, or None to compare by the 16 numbers alone; `is_music`
+        (tracks,) booleans, all True when None; `weights`: embed's group weights (tuning).
 
         Ranking is the dot product of rows of `self.unit` (unit vectors), restricted to tracks
         of the seed's kind (music or not): a nearest-neighbour index can serve it."""
-        self.track_ids = np.asarray(track_ids, dtype=np.int64)
-        self.artist_ids = np.asarray(artist_ids, dtype=np.int64)
-        self.name_keys = list(name_keys)
-        self.raw = np.asarray(raw, dtype=np.float64).reshape(-1, VECTOR_LENGTH)
-        self.row_of = {int(track_id): row for row, track_id in enumerate(self.track_ids)}
-        self.is_music = (
-            np.ones(len(self.raw), dtype=bool)
-            if is_music is None
-            else np.asarray(is_music, dtype=bool).reshape(len(self.raw))
+        raw = np.asarray(raw, dtype=np.float64).reshape(-1, VECTOR_LENGTH)
+        is_codes = isinstance(name_keys, np.ndarray) and name_keys.dtype == np.int64
+        names = name_keys if is_codes else name_codes(list(name_keys))
+        embedding = embed(raw, description, weights=weights)
+        self._adopt(
+            {
+                "track_ids": np.asarray(track_ids, dtype=np.int64),
+                "artist_ids": np.asarray(artist_ids, dtype=np.int64),
+                "names": names.reshape(len(raw)),
+                "is_music": np.ones(len(raw), dtype=bool)
+                if is_music is None
+                else np.asarray(is_music, dtype=bool).reshape(len(raw)),
+                "tempo": np.ascontiguousarray(raw[:, TEMPO]),
+                "moods": raw[:, MOODS].astype(np.float32),
+                "scaled": embedding.scaled.astype(np.float32),
+                "unit": embedding.unit,
+                "norms": embedding.norms,
+                "scale": embedding.scale,
+            },
+            embedding.groups,
         )
-        embedding = embed(self.raw, description)
-        self.groups, self.bounded = embedding.groups, embedding.bounded
-        self.scaled, self.unit = embedding.scaled, embedding.unit
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], groups: dict[str, list[int]]):
+        """An index over arrays as `arrays()` gives them (read-only maps of a shared file)."""
+        index = cls.__new__(cls)
+        index._adopt(arrays, groups)
+        return index
+
+    def _adopt(self, arrays: dict[str, np.ndarray], groups: dict[str, list[int]]) -> None:
+        self.track_ids, self.artist_ids = arrays["track_ids"], arrays["artist_ids"]
+        self.names, self.is_music = arrays["names"], arrays["is_music"]
+        self.tempo, self.moods = arrays["tempo"], arrays["moods"]
+        self.scaled, self.unit = arrays["scaled"], arrays["unit"]
+        self.norms, self.scale = arrays["norms"], arrays["scale"]
+        self.groups = {name: list(columns) for name, columns in groups.items()}
+        self.row_of = Rows(self.track_ids)
+        music = int(np.count_nonzero(self.is_music))
+        self._kind_count = {True: music, False: len(self.track_ids) - music}
         self._artist_index: tuple[np.ndarray, np.ndarray] | None = None
+        if "artist_keys" in arrays:
+            self._artist_index = (arrays["artist_keys"], arrays["artist_centroids"])
         self.neighbours = Neighbours(self.track_ids, self.unit)  # exact; store.py adds a graph
+        self.path = None  # the shared file mapped (shared.load), if any
+        self.identity: tuple[int, int] | None = None  # its inode and mtime
+        self.vectors_digest: str | None = None  # ann.follow's name for the vectors, if known
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything `from_arrays` needs, the artists' centroids included (computed once here,
+        not in every process that reads the file)."""
+        artist_keys, centroids = self._artists()
+        found = {name: getattr(self, name) for name in self.ARRAYS[:10]}
+        return {**found, "artist_keys": artist_keys, "artist_centroids": centroids}
 
     def __len__(self) -> int:
         return len(self.track_ids)
 
     def __contains__(self, track_id: int) -> bool:
-        return int(track_id) in self.row_of
+        return track_id in self.row_of
+
+    def bounded_rows(self, rows) -> np.ndarray:
+        """Rows of embed's `bounded` (the normal scores), had back from `unit`: exact to float32
+        rounding in every column that counts (columns of zero weight read 0)."""
+        inverse = np.divide(1.0, self.scale, out=np.zeros_like(self.scale), where=self.scale > 0)
+        return self.unit[rows] * (self.norms[rows][..., None] * inverse)
 
     def similar(self, track_id: int, n: int) -> list[Match]:
         """The n most similar tracks: never the seed, at most 2 per artist, no near-duplicates."""
-        row = self.row_of.get(int(track_id))
+        row = self.row_of.get(track_id)
         if row is None or n <= 0:
             return []
-        kind = self.is_music[row]
+        kind = bool(self.is_music[row])
         # music only with music: candidates of the other kind are passed over, and the walk
         # ends once every track of the seed's kind has been offered
-        left = int((self.is_music == kind).sum()) - 1
+        left = self._kind_count[kind] - 1
         matches: list[Match] = []
         per_artist: dict[int, int] = {}
-        seen_names = {self.name_keys[row]}
+        seen_names = {int(self.names[row])}
         for candidate, score in self.neighbours.ranked(self.unit[row], want=n):
             if left <= 0:
                 break
             if candidate == row or self.is_music[candidate] != kind:
                 continue
             left -= 1
-            name = self.name_keys[candidate]
+            name = int(self.names[candidate])
             if name in seen_names or self._same_recording(row, candidate):
                 continue
             artist = int(self.artist_ids[candidate])
-            if name.startswith(UNCAPPED_ARTIST_KEY + "|"):
+            if name < 0:  # the unknown artist (name_codes)
                 artist = -1 - candidate  # counted alone
             if per_artist.get(artist, 0) >= MAX_PER_ARTIST:
                 continue
@@ -147,7 +240,7 @@ class SimilarityIndex:
     ) -> dict[int, tuple[float, int]]:
         """For each candidate with features: (its best similarity 0..1 to a seed, that seed)."""
         seeds = [s for s in seed_ids if s in self.row_of]
-        rows = [(c, self.row_of[c]) for c in candidate_ids if c in self.row_of]
+        rows = [(c, row) for c in candidate_ids if (row := self.row_of.get(c)) is not None]
         if not seeds or not rows:
             return {}
         seed_rows = [self.row_of[s] for s in seeds]
@@ -224,7 +317,7 @@ class SimilarityIndex:
         features are close, the tempo when it is within 6%, the mood when both have the same
         flags. Nothing is claimed that is not close: the list may be empty."""
         reasons = []
-        tempo_a, tempo_b = self.raw[a, TEMPO], self.raw[b, TEMPO]
+        tempo_a, tempo_b = self.tempo[a], self.tempo[b]
         if (
             tempo_a > 0
             and tempo_b > 0
@@ -234,7 +327,8 @@ class SimilarityIndex:
         # each group's columns are contiguous (embedding.embed): one pass sums them all
         starts, names, widths = self._group_layout()
         shares = np.add.reduceat(self.unit[a] * self.unit[b], starts)
-        gaps = np.add.reduceat((self.bounded[a] - self.bounded[b]) ** 2, starts)
+        bounded_a, bounded_b = self.bounded_rows([a, b])
+        gaps = np.add.reduceat((bounded_a - bounded_b) ** 2, starts)
         distances = np.sqrt(gaps / widths)
         ranked = [
             (-float(share), REASON_TEXT[name])
@@ -242,7 +336,7 @@ class SimilarityIndex:
             if name in REASON_TEXT and share > 0 and distance < CLOSE_GROUP_DISTANCE
         ]
         ranked.sort()
-        moods_a, moods_b = self.raw[a, MOODS] >= 0.5, self.raw[b, MOODS] >= 0.5
+        moods_a, moods_b = self.moods[a] >= 0.5, self.moods[b] >= 0.5
         same_mood = bool(moods_a.any()) and bool(np.array_equal(moods_a, moods_b))
         room = MAX_REASONS - len(reasons) - (1 if same_mood else 0)
         reasons += [text for _, text in ranked[:room] if text not in reasons]
@@ -270,10 +364,10 @@ class SimilarityIndex:
         distance = np.linalg.norm(self.scaled[a] - self.scaled[b]) / np.sqrt(self.scaled.shape[1])
         if distance >= DUPLICATE_DISTANCE:
             return False
-        tempo_a, tempo_b = max(self.raw[a, TEMPO], 1e-6), max(self.raw[b, TEMPO], 1e-6)
+        tempo_a, tempo_b = max(self.tempo[a], 1e-6), max(self.tempo[b], 1e-6)
         if abs(np.log2(tempo_a / tempo_b)) >= DUPLICATE_TEMPO_LOG2:
             return False
-        return bool(np.array_equal(self.raw[a, MOODS], self.raw[b, MOODS]))
+        return bool(np.array_equal(self.moods[a], self.moods[b]))
 
     def _artists(self) -> tuple[np.ndarray, np.ndarray]:
         if self._artist_index is None:

@@ -5,25 +5,35 @@ second; a changed stamp rebuilds the index, at most every MIN_REBUILD_SECONDS un
 asked about is missing from it. Deleting a track does not move the stamp; its stale entry only
 ever drops out of results (they are rendered from the database), and the index is rebuilt at
 least every MAX_AGE_SECONDS anyway. A build at 100,000 tracks takes about a second.
+
+The index is shared between processes (shared.py): a rebuild is named by a digest of what it is
+built from (`_key`), and a process whose key has a file maps it read-only instead of reading the
+database; the first one builds it, under a file lock, and writes it for the others.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
+import hashlib
 import itertools
 import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
-from catalog.audio.description import DESCRIPTION_LENGTH
+from catalog.audio.description import DESCRIPTION_LENGTH, DESCRIPTION_NAMES
 from catalog.audio.names import VECTOR_LENGTH
 from catalog.models import AudioFeatures
-from catalog.similarity import ann
-from catalog.similarity.index import SimilarityIndex
+from catalog.similarity import ann, shared
+from catalog.similarity.embedding import BOUND, GROUP_WEIGHTS, KNOTS, REFERENCE_ROWS, SEED_WEIGHTS
+from catalog.similarity.index import SimilarityIndex, name_codes
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +42,9 @@ MIN_REBUILD_SECONDS = 5.0
 MAX_AGE_SECONDS = 600.0
 
 _lock = threading.Lock()
-_state: dict = {"index": None, "stamp": None, "checked": 0.0, "built": 0.0}
+FORMAT = 1  # of the shared file (shared.py) and of what goes into it
+# "reread": the next build reads the database even when a file for its stamp exists (forget())
+_state: dict = {"index": None, "stamp": None, "checked": 0.0, "built": 0.0, "reread": False}
 
 
 def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
@@ -51,23 +63,101 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
         due = index is None or missing or now - _state["built"] >= MIN_REBUILD_SECONDS
         if stale and due:
             started = time.perf_counter()
-            previous = _state["index"].neighbours if _state["index"] is not None else None
-            index = build_index()
-            index.neighbours = ann.follow(
-                index.track_ids,
-                index.unit,
-                previous,
-                min_tracks=settings.MUSICREC_ANN_MIN_TRACKS,
-                folder=settings.DATA_DIR / "similarity",
-                threads=settings.MUSICREC_ANN_BUILD_THREADS,
-            )
-            _state.update(index=index, stamp=stamp, built=now)
+            index = _shared(stamp, _state["index"])
+            _state.update(index=index, stamp=stamp, built=now, reread=False)
             logger.info(
-                "similarity index: %d tracks in %.0f ms",
+                "similarity index: %d tracks in %.0f ms (%s)",
                 len(index),
                 (time.perf_counter() - started) * 1000,
+                index.path.name if index.path else "not shared",
             )
         return index
+
+
+def _shared(stamp: object, previous: SimilarityIndex | None) -> SimilarityIndex:
+    """The index for `stamp`: mapped from the file another process wrote for it, or built from
+    the database, written for the others, and mapped (docs/deployment.md). A file older than
+    MAX_AGE_SECONDS is built again (names and artists edited without a feature change, as
+    before, but by one process for all). The build runs under a file lock, so processes that
+    start together build it once; if the folder cannot be written, this process builds an
+    index of its own."""
+    folder = settings.DATA_DIR / "similarity"
+    reread = _state["reread"]
+    try:
+        path = shared.path_for(folder, _key(stamp))
+        on_disk = _usable(path, reread)
+        if on_disk is not None and previous is not None and previous.identity == on_disk:
+            return previous  # aged, but its file is still the current one
+        index = shared.load(path) if on_disk is not None else None
+        if index is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            with _file_lock(folder / ".build.lock"):
+                # another process may have written it while this one waited
+                index = shared.load(path) if _usable(path, reread) is not None else None
+                if index is None:
+                    built = build_index()
+                    shared.save(built, path)
+                    index = shared.load(path)
+                    if index is None:
+                        raise OSError(f"{path.name} unreadable right after writing it")
+                    del built  # this process, too, keeps only the map
+                    _release_freed_memory()
+                return _with_graph(index, previous, folder)
+        return _with_graph(index, previous, folder)
+    except OSError as exc:
+        logger.warning("similarity index not shared (%s): building it in this process", exc)
+        return _with_graph(build_index(), previous, folder)
+
+
+def _usable(path: Path, reread: bool) -> tuple[int, int] | None:
+    """(inode, mtime) of the file at `path` when it may be used: there, younger than
+    MAX_AGE_SECONDS, and not to be read again from the database (forget())."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    if reread or time.time() - found.st_mtime >= MAX_AGE_SECONDS:
+        return None
+    return (found.st_ino, found.st_mtime_ns)
+
+
+def _with_graph(index: SimilarityIndex, previous: SimilarityIndex | None, folder: Path):
+    index.neighbours = ann.follow(
+        index.track_ids,
+        index.unit,
+        previous.neighbours if previous is not None else None,
+        min_tracks=settings.MUSICREC_ANN_MIN_TRACKS,
+        folder=folder,
+        threads=settings.MUSICREC_ANN_BUILD_THREADS,
+        digest=index.vectors_digest,
+    )
+    return index
+
+
+def _key(stamp: object) -> str:
+    """What the file is named by: the database, the stamp and the number of features (a delete
+    moves no stamp) and what the embedding depends on."""
+    database = connection.settings_dict
+    described = (FORMAT, database.get("HOST"), database.get("PORT"), database.get("NAME"),
+                 str(stamp), AudioFeatures.objects.count(), GROUP_WEIGHTS, SEED_WEIGHTS, BOUND,
+                 REFERENCE_ROWS, KNOTS, DESCRIPTION_NAMES)  # fmt: skip
+    return hashlib.blake2b(repr(described).encode(), digest_size=12).hexdigest()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _release_freed_memory() -> None:
+    """Hand the build's freed heap back to the system (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def build_index(chunk: int = 50_000) -> SimilarityIndex:
@@ -96,7 +186,7 @@ def build_index(chunk: int = 50_000) -> SimilarityIndex:
     return SimilarityIndex(
         np.concatenate(parts["ids"]),
         np.concatenate(parts["artists"]),
-        parts["names"],
+        np.concatenate(parts["names"]),
         np.vstack(parts["raws"]),
         description=np.vstack(parts["described"]),
         is_music=np.concatenate(parts["music"]),
@@ -112,7 +202,9 @@ def _read(query, chunk: int, parts: dict[str, list]) -> None:
             columns = list(zip(*rows, strict=True))
             parts["ids"].append(np.array(columns[0], dtype=np.int64))
             parts["artists"].append(np.array(columns[1], dtype=np.int64))
-            parts["names"] += [f"{a}|{t}" for a, t in zip(columns[2], columns[3], strict=True)]
+            parts["names"].append(
+                name_codes([f"{a}|{t}" for a, t in zip(columns[2], columns[3], strict=True)])
+            )
             parts["music"].append(np.array(columns[4], dtype=bool))
             parts["described"].append(_descriptions(columns[5]))
             parts["raws"].append(np.array(columns[6:], dtype=np.float64).T)
@@ -141,10 +233,12 @@ def after_analysis() -> None:
         logger.exception("similarity graph not brought up to date after an analysis")
 
 
-def forget() -> None:
-    """Drop the cached index (tests, and after bulk deletes in the same process)."""
+def forget(*, reread: bool = True) -> None:
+    """Drop the cached index (tests, and after bulk deletes in the same process); the next one
+    is built from the database and its file rewritten, unless `reread` is False (a fresh
+    process: it maps the file when there is one)."""
     with _lock:
-        _state.update(index=None, stamp=None, checked=0.0, built=0.0)
+        _state.update(index=None, stamp=None, checked=0.0, built=0.0, reread=reread)
 
 
 def _stamp() -> object:

@@ -1,6 +1,8 @@
 """The nearest-neighbour graph behind "similar sounding" at scale (catalog/similarity/ann.py):
 recall against the exact scan, incremental upkeep, the exact fallback, and the index using it."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -163,7 +165,8 @@ def test_the_served_index_uses_the_graph_and_takes_analyses_in(client, settings,
     index = store.get_index()
     assert index.neighbours.approximate
     assert len(index.neighbours.graph) == 40
-    scan = SimilarityIndex(index.track_ids, index.artist_ids, index.name_keys, index.raw)
+    scan = copy.copy(index)  # the same arrays, searched by a scan of them
+    scan.neighbours = Neighbours(index.track_ids, index.unit)
     exact = [m.track_id for m in scan.similar(seed.pk, 5)]
     assert [r["track"]["id"] for r in results] == exact
     files = list((tmp_path / "similarity").glob("ann-*.usearch"))

@@ -113,7 +113,8 @@ def test_reasons_are_only_given_for_what_is_close(labelled):
                     assert raw[row, MOODS].any()
                 else:
                     columns = index.groups[texts[reason]]
-                    gap = index.bounded[row, columns] - index.bounded[other, columns]
+                    bounded = index.bounded_rows([row, other])
+                    gap = bounded[0, columns] - bounded[1, columns]
                     assert np.linalg.norm(gap) / np.sqrt(len(columns)) < CLOSE_GROUP_DISTANCE
     assert given > 0
 
