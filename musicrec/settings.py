@@ -243,6 +243,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 500
 # every track (docs/features.md, "Similar sounding at scale"); threads for building it (0: all).
 MUSICREC_ANN_MIN_TRACKS = env_int("MUSICREC_ANN_MIN_TRACKS", 200_000)
 MUSICREC_ANN_BUILD_THREADS = env_int("MUSICREC_ANN_BUILD_THREADS", 0)
+MUSICREC_SIMILARITY_REFRESH_BEHIND_TRACKS = env_int(
+    "MUSICREC_SIMILARITY_REFRESH_BEHIND_TRACKS", 20_000
+)
 
 # --- recommender ------------------------------------------------------------------------------
 

@@ -6,6 +6,11 @@ asked about is missing from it. Deleting a track does not move the stamp; its st
 ever drops out of results (they are rendered from the database), and the index is rebuilt at
 least every MAX_AGE_SECONDS anyway. A build at 100,000 tracks takes about a second.
 
+From MUSICREC_SIMILARITY_REFRESH_BEHIND_TRACKS tracks, a process that already holds an index
+rebuilds it on a thread of its own and keeps answering from the one it has meanwhile (at a
+million tracks a rebuild takes tens of seconds: no request waits for it); below that size, and
+in a process with no index yet, the request that finds it stale rebuilds it.
+
 The index is shared between processes (shared.py): a rebuild is named by a digest of what it is
 built from (`_key`), and a process whose key has a file maps it read-only instead of reading the
 database; the first one builds it, under a file lock, and writes it for the others.
@@ -44,10 +49,13 @@ MAX_AGE_SECONDS = 600.0
 _lock = threading.Lock()
 FORMAT = 1  # of the shared file (shared.py) and of what goes into it
 # "reread": the next build reads the database even when a file for its stamp exists (forget())
-_state: dict = {"index": None, "stamp": None, "checked": 0.0, "built": 0.0, "reread": False}
+_state: dict = {"index": None, "stamp": None, "checked": 0.0, "built": 0.0, "reread": False,
+                "refreshing": None}  # fmt: skip
 
 
-def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
+def get_index(*, wanted_track_id: int | None = None, wait: bool = False) -> SimilarityIndex:
+    """The current index. `wait`: rebuild a stale one now whatever its size (the worker's
+    after_analysis, which is the one place that should pay for it)."""
     now = time.monotonic()
     index: SimilarityIndex | None = _state["index"]
     missing = wanted_track_id is not None and index is not None and wanted_track_id not in index
@@ -62,6 +70,10 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
         )
         due = index is None or missing or now - _state["built"] >= MIN_REBUILD_SECONDS
         if stale and due:
+            behind = settings.MUSICREC_SIMILARITY_REFRESH_BEHIND_TRACKS
+            if not wait and index is not None and len(index) >= behind:
+                _refresh_behind(stamp, index)
+                return index
             started = time.perf_counter()
             index = _shared(stamp, _state["index"])
             _state.update(index=index, stamp=stamp, built=now, reread=False)
@@ -72,6 +84,48 @@ def get_index(*, wanted_track_id: int | None = None) -> SimilarityIndex:
                 index.path.name if index.path else "not shared",
             )
         return index
+
+
+def _refresh_behind(stamp: object, previous: SimilarityIndex) -> None:
+    """Rebuild on a thread (one at a time per process); the result replaces `previous` unless
+    the index was forgotten or replaced meanwhile. Called with _lock held."""
+    running = _state["refreshing"]
+    if running is not None and running.is_alive():
+        return
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            fresh = _shared(stamp, previous)
+        except Exception:  # the current index stays; tried again MIN_REBUILD_SECONDS later
+            logger.exception("similarity index: a refresh failed; the current one stays")
+            with _lock:
+                _state["built"] = time.monotonic()
+            return
+        finally:
+            connection.close()  # this thread's own database connection
+        with _lock:
+            if _state["index"] is previous:
+                _state.update(index=fresh, stamp=stamp, built=time.monotonic(), reread=False)
+        logger.info(
+            "similarity index: %d tracks in %.0f ms, behind requests (%s)",
+            len(fresh),
+            (time.perf_counter() - started) * 1000,
+            fresh.path.name if fresh.path else "not shared",
+        )
+
+    thread = threading.Thread(target=work, name="similarity-refresh", daemon=True)
+    _state["refreshing"] = thread
+    thread.start()
+
+
+def wait_for_refresh(timeout: float | None = None) -> bool:
+    """Wait for a refresh running behind requests, if any; False if it is still running."""
+    running = _state["refreshing"]
+    if running is not None:
+        running.join(timeout)
+        return not running.is_alive()
+    return True
 
 
 def _shared(stamp: object, previous: SimilarityIndex | None) -> SimilarityIndex:
@@ -228,7 +282,7 @@ def after_analysis() -> None:
         index = _state["index"]
         size = len(index) if index is not None else AudioFeatures.objects.count()
         if size >= settings.MUSICREC_ANN_MIN_TRACKS:
-            get_index()
+            get_index(wait=True)
     except Exception:  # the analysis is stored either way; the web processes catch up alone
         logger.exception("similarity graph not brought up to date after an analysis")
 
@@ -239,6 +293,8 @@ def forget(*, reread: bool = True) -> None:
     process: it maps the file when there is one)."""
     with _lock:
         _state.update(index=None, stamp=None, checked=0.0, built=0.0, reread=reread)
+    wait_for_refresh()  # none is left running on a forgotten index (its result is dropped)
+    _state["refreshing"] = None
 
 
 def _stamp() -> object:

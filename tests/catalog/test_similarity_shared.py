@@ -1,6 +1,8 @@
 """The similarity index shared between processes as one mapped file (catalog/similarity/shared.py
 and store.py): written once, mapped by every process, never read half-written or damaged."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -151,3 +153,67 @@ def test_a_file_older_than_the_maximum_age_is_built_again(catalogue):
     assert again.path == first.path
     assert again.identity != first.identity
     assert again.path.stat().st_mtime > old + store.MAX_AGE_SECONDS
+
+
+@pytest.mark.django_db(transaction=True)  # the refresh thread reads through its own connection
+def test_a_large_index_is_refreshed_behind_requests_which_never_wait_for_it(
+    settings, tmp_path, monkeypatch
+):
+    from tests.factories import TrackFactory, features_from_vector
+
+    settings.DATA_DIR = tmp_path
+    settings.MUSICREC_SIMILARITY_REFRESH_BEHIND_TRACKS = 20  # "large" for this test
+    monkeypatch.setattr(store, "CHECK_SECONDS", 0.0)
+    for row in generated_features(30, seed=4):
+        features_from_vector(TrackFactory(), row.tolist())
+    store.forget()
+    release = threading.Event()
+    try:
+        first = store.get_index()  # none yet: this call builds it
+        track = TrackFactory()
+        features_from_vector(track, generated_features(1, seed=11)[0].tolist())
+        built = store.build_index
+
+        def slow_build(*args, **kwargs):  # the rebuild waits until the test has asked again
+            assert release.wait(30)
+            return built(*args, **kwargs)
+
+        monkeypatch.setattr(store, "build_index", slow_build)
+        # the new track is asked about: the old index answers at once, the rebuild runs behind
+        assert store.get_index(wanted_track_id=track.pk) is first
+        assert store.get_index(wanted_track_id=track.pk) is first  # one refresh, not two
+        running = store._state["refreshing"]
+        assert running is not None
+        assert running.is_alive()
+        release.set()
+        assert store.wait_for_refresh(30)
+        grown = store.get_index(wanted_track_id=track.pk)
+        assert grown is not first
+        assert track.pk in grown
+        assert [m.track_id for m in grown.similar(track.pk, 3)]
+    finally:
+        release.set()
+        store.forget()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_below_the_size_the_request_that_finds_it_stale_rebuilds_it(settings, tmp_path,
+                                                                    monkeypatch):  # fmt: skip
+    from tests.factories import TrackFactory, features_from_vector
+
+    settings.DATA_DIR = tmp_path
+    settings.MUSICREC_SIMILARITY_REFRESH_BEHIND_TRACKS = 1_000
+    monkeypatch.setattr(store, "CHECK_SECONDS", 0.0)
+    for row in generated_features(30, seed=5):
+        features_from_vector(TrackFactory(), row.tolist())
+    store.forget()
+    try:
+        first = store.get_index()
+        track = TrackFactory()
+        features_from_vector(track, generated_features(1, seed=12)[0].tolist())
+        grown = store.get_index(wanted_track_id=track.pk)
+        assert grown is not first
+        assert track.pk in grown
+        assert store._state["refreshing"] is None
+    finally:
+        store.forget()
