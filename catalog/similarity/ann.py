@@ -42,7 +42,8 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 64
 OVERFETCH = 4  # candidates asked of the graph per result wanted, before the filters
 # `top_rows` already divides by the share of rows its mask leaves open: 2 is its margin. At a
-# million tracks (docs/performance.md) 4 made the "sounds like" stage 4x slower for the same lists.
+# million tracks (docs/performance.md) 4 gave the "sounds like" stage the same lists in 1.6-4x
+# the time.
 TOP_OVERFETCH = 2
 
 
