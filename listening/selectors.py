@@ -207,14 +207,20 @@ def popular_track_ids(*, days: int, limit: int, statuses=None) -> list[int]:
 
 
 def _shares_a_listener(candidate: str, seed: str) -> str:
-    """SQL: someone other than %(me)s played both tracks (two SQL expressions), at least in
-    part. PostgreSQL walks the listeners of one track (the track_id index) and probes each for
-    the other (the unique (user_id, track_id) index), stopping at the first found: at most one
-    track's listeners, never a join over every listener of every track asked about."""
+    """PostgreSQL: someone other than %(me)s played both tracks (two SQL expressions), at least
+    in part. The listeners both tracks have are a merge of two ranges of the (track_id, user_id)
+    index, read from the index alone where the visibility map allows (OFFSET 0 keeps the play
+    counts out of that step); the play counts are then read for the shared listeners only, and
+    the first that passes ends it. No more than two tracks' index entries and their shared
+    listeners' rows, whatever the size of the catalogue."""
     return (
-        f"EXISTS (SELECT 1 FROM {STATS} a JOIN {STATS} b ON b.user_id = a.user_id "
-        f"AND b.track_id = {candidate} WHERE a.track_id = {seed} AND a.user_id <> %(me)s "
-        "AND a.completed_plays + a.partial_plays > 0 AND b.completed_plays + b.partial_plays > 0)"
+        f"EXISTS (SELECT 1 FROM (SELECT a.user_id FROM {STATS} a JOIN {STATS} b "
+        f"ON b.user_id = a.user_id AND b.track_id = {candidate} "
+        f"WHERE a.track_id = {seed} AND a.user_id <> %(me)s OFFSET 0) u "
+        f"JOIN {STATS} pa ON pa.user_id = u.user_id AND pa.track_id = {seed} "
+        f"JOIN {STATS} pb ON pb.user_id = u.user_id AND pb.track_id = {candidate} "
+        "WHERE pa.completed_plays + pa.partial_plays > 0 "
+        "AND pb.completed_plays + pb.partial_plays > 0)"
     )
 
 
@@ -228,7 +234,12 @@ _FIRST_SHARED_PG = (
     f"ORDER BY p.rank OFFSET 0) s WHERE {_shares_a_listener('c.track_id', 's.seed')} LIMIT 1) "
     "FROM unnest(%(candidates)s::int8[]) WITH ORDINALITY AS c(track_id, owner)"
 )
-_SHARED_PAIR = f"SELECT {_shares_a_listener('%(candidate)s', '%(seed)s')}"
+# Elsewhere (SQLite, small): the same question asked plainly, one pair at a time.
+_SHARED_PAIR = (
+    f"SELECT EXISTS (SELECT 1 FROM {STATS} a JOIN {STATS} b ON b.user_id = a.user_id "
+    "AND b.track_id = %(candidate)s WHERE a.track_id = %(seed)s AND a.user_id <> %(me)s "
+    "AND a.completed_plays + a.partial_plays > 0 AND b.completed_plays + b.partial_plays > 0)"
+)
 
 
 def first_co_listened(
