@@ -143,7 +143,10 @@ class UserTrackStats(models.Model):
         related_name="track_stats",
         db_index=False,
     )
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="user_stats")
+    # No index of its own on `track`: stats_track_user starts with it.
+    track = models.ForeignKey(
+        Track, on_delete=models.CASCADE, related_name="user_stats", db_index=False
+    )
     completed_plays = models.PositiveIntegerField(default=0)
     partial_plays = models.PositiveIntegerField(default=0)
     skips = models.PositiveIntegerField(default=0)
@@ -153,6 +156,12 @@ class UserTrackStats(models.Model):
 
     class Meta:
         verbose_name_plural = "user track stats"
+        indexes = [
+            # A track's listeners in user order, the keys only (never changed by a play, so
+            # play-count updates stay HOT): two tracks' shared listeners are a merge of two
+            # index ranges (selectors.first_co_listened).
+            models.Index(fields=["track", "user"], name="stats_track_user"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "track"], name="stats_one_per_user_track"),
             models.CheckConstraint(

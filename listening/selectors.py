@@ -206,26 +206,85 @@ def popular_track_ids(*, days: int, limit: int, statuses=None) -> list[int]:
     )
 
 
-def co_listened(
-    *, track_ids, candidate_ids, exclude_user_id: int | None = None
-) -> set[tuple[int, int]]:
-    """The (track, candidate) pairs that some listener (other than `exclude_user_id`) has both
-    played, at least in part: one grouped self-join of the aggregate on its user index."""
-    tracks = sorted({int(t) for t in track_ids})
-    candidates = sorted({int(c) for c in candidate_ids})
-    if not tracks or not candidates:
-        return set()
-    sql = (
-        f"SELECT a.track_id, b.track_id FROM {STATS} a JOIN {STATS} b ON b.user_id = a.user_id "
-        f"WHERE a.track_id IN ({', '.join(['%s'] * len(tracks))}) "
-        f"AND b.track_id IN ({', '.join(['%s'] * len(candidates))}) "
-        "AND a.completed_plays + a.partial_plays > 0 AND b.completed_plays + b.partial_plays > 0 "
-        "AND a.user_id <> %s GROUP BY a.track_id, b.track_id"
+def _shares_a_listener(candidate: str, seed: str) -> str:
+    """PostgreSQL: someone other than %(me)s played both tracks (two SQL expressions), at least
+    in part. The listeners both tracks have are a merge of two ranges of the (track_id, user_id)
+    index, read from the index alone where the visibility map allows (OFFSET 0 keeps the play
+    counts out of that step); the play counts are then read for the shared listeners only, and
+    the first that passes ends it. No more than two tracks' index entries and their shared
+    listeners' rows, whatever the size of the catalogue."""
+    return (
+        f"EXISTS (SELECT 1 FROM (SELECT a.user_id FROM {STATS} a JOIN {STATS} b "
+        f"ON b.user_id = a.user_id AND b.track_id = {candidate} "
+        f"WHERE a.track_id = {seed} AND a.user_id <> %(me)s OFFSET 0) u "
+        f"JOIN {STATS} pa ON pa.user_id = u.user_id AND pa.track_id = {seed} "
+        f"JOIN {STATS} pb ON pb.user_id = u.user_id AND pb.track_id = {candidate} "
+        "WHERE pa.completed_plays + pa.partial_plays > 0 "
+        "AND pb.completed_plays + pb.partial_plays > 0)"
     )
+
+
+# For each candidate, its seeds in the order given: the ordered subquery is kept apart from the
+# outer one (OFFSET 0), so the probe runs on its rows in order and LIMIT 1 stops at the first
+# that shares a listener. Arrays as parameters: one statement text whatever the counts.
+_FIRST_SHARED_PG = (
+    "WITH pair AS MATERIALIZED (SELECT owner, seed, rank "
+    "FROM unnest(%(owners)s::int8[], %(seeds)s::int8[]) WITH ORDINALITY AS p(owner, seed, rank)) "
+    "SELECT c.track_id, (SELECT s.seed FROM (SELECT p.seed FROM pair p WHERE p.owner = c.owner "
+    f"ORDER BY p.rank OFFSET 0) s WHERE {_shares_a_listener('c.track_id', 's.seed')} LIMIT 1) "
+    "FROM unnest(%(candidates)s::int8[]) WITH ORDINALITY AS c(track_id, owner)"
+)
+# Elsewhere (SQLite, small): the same question asked plainly, one pair at a time.
+_SHARED_PAIR = (
+    f"SELECT EXISTS (SELECT 1 FROM {STATS} a JOIN {STATS} b ON b.user_id = a.user_id "
+    "AND b.track_id = %(candidate)s WHERE a.track_id = %(seed)s AND a.user_id <> %(me)s "
+    "AND a.completed_plays + a.partial_plays > 0 AND b.completed_plays + b.partial_plays > 0)"
+)
+
+
+def first_co_listened(
+    *, seeds_of: dict[int, list[int]], exclude_user_id: int | None = None
+) -> dict[int, int]:
+    """For each candidate track (a key of `seeds_of`), the first of its seed tracks, in the order
+    given, that some listener other than `exclude_user_id` has played along with it, at least in
+    part; candidates with no such seed are left out.
+
+    PostgreSQL: one statement; for each candidate the seeds are tried in order and the first
+    hit ends the search. Elsewhere (SQLite): the same probe, one pair at a time.
+    """
+    me = -1 if exclude_user_id is None else int(exclude_user_id)
+    wanted = {int(c): [int(s) for s in seeds] for c, seeds in seeds_of.items() if seeds}
+    if not wanted:
+        return {}
     with connection.cursor() as cursor:
-        me = -1 if exclude_user_id is None else exclude_user_id
-        cursor.execute(sql, [*tracks, *candidates, me])
-        return {(int(a), int(b)) for a, b in cursor.fetchall()}
+        if connection.vendor == "postgresql":
+            return _first_shared_at_once(cursor, wanted, me)
+        return _first_shared_pair_by_pair(cursor, wanted, me)
+
+
+def _first_shared_at_once(cursor, wanted: dict[int, list[int]], me: int) -> dict[int, int]:
+    candidates = list(wanted)
+    cursor.execute(
+        _FIRST_SHARED_PG,
+        {
+            "candidates": candidates,
+            "owners": [owner for owner, c in enumerate(candidates, 1) for _ in wanted[c]],
+            "seeds": [seed for c in candidates for seed in wanted[c]],
+            "me": me,
+        },
+    )
+    return {int(c): int(seed) for c, seed in cursor.fetchall() if seed is not None}
+
+
+def _first_shared_pair_by_pair(cursor, wanted: dict[int, list[int]], me: int) -> dict[int, int]:
+    found = {}
+    for candidate, seeds in wanted.items():
+        for seed in seeds:
+            cursor.execute(_SHARED_PAIR, {"candidate": candidate, "seed": seed, "me": me})
+            if cursor.fetchone()[0]:
+                found[candidate] = seed
+                break
+    return found
 
 
 def user_has_listened(*, user_id: int) -> bool:

@@ -124,13 +124,12 @@ def _explain(picks: list[Pick], model, row, user_id: int) -> None:
     als = [pick for pick in picks if pick.source == "als"]
     ranked = model.explain_ranked(row, [model.column_of(pick.track_id) for pick in als])
     seeds = [[int(model.track_ids[c]) for c in columns] for columns in ranked]
-    shared = listening.co_listened(
-        track_ids={s for group in seeds for s in group},
-        candidate_ids={pick.track_id for pick in als},
+    first = listening.first_co_listened(
+        seeds_of={pick.track_id: group for pick, group in zip(als, seeds, strict=True)},
         exclude_user_id=user_id,
     )
     for pick, group in zip(als, seeds, strict=True):
         if not group:
             pick.reason_type = "popular"
             continue
-        pick.seed_id = next((s for s in group if (s, pick.track_id) in shared), None)
+        pick.seed_id = first.get(pick.track_id)
