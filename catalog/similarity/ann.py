@@ -40,6 +40,9 @@ MOVED = 1e-3
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 64
+# The graph keeps its own copy of every vector; it only proposes candidates (rescored exactly
+# from the float32 matrix), so half precision is enough and halves that copy (docs/performance.md).
+GRAPH_DTYPE = "f16"
 OVERFETCH = 4  # candidates asked of the graph per result wanted, before the filters
 # `top_rows` already divides by the share of rows its mask leaves open: 2 is its margin. At a
 # million tracks (docs/performance.md) 4 gave the "sounds like" stage the same lists in 1.6-4x
@@ -53,7 +56,7 @@ def _graph(dim: int):
     return Index(
         ndim=dim,
         metric="ip",
-        dtype="f32",
+        dtype=GRAPH_DTYPE,
         connectivity=CONNECTIVITY,
         expansion_add=EXPANSION_ADD,
         expansion_search=EXPANSION_SEARCH,
@@ -211,12 +214,13 @@ def follow(
         hashed = hashlib.blake2b(np.ascontiguousarray(track_ids), digest_size=10)
         hashed.update(unit)  # the buffer itself: no copy of a 70 MB matrix
         digest = hashed.hexdigest()
-    path = folder / f"ann-{digest}.usearch"
+    path = folder / f"ann-{GRAPH_DTYPE}-{digest}.usearch"
+    pattern = f"ann-{GRAPH_DTYPE}-*.usearch"  # graphs of another precision are not carried over
     try:
         if path.exists():
             return Neighbours(track_ids, unit, graph=_mapped(path), path=path)
         base = previous if previous is not None and previous.graph is not None else None
-        newest = sorted(folder.glob("ann-*.usearch"), key=lambda p: p.stat().st_mtime)
+        newest = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)
         if base is None and newest:
             base = _loaded(newest[-1])
         if base is not None:
@@ -229,9 +233,8 @@ def follow(
         temporary = folder / f".{path.name}.{os.getpid()}.tmp"
         fresh.graph.save(str(temporary))
         os.replace(temporary, path)
-        for old in sorted(folder.glob("ann-*.usearch"), key=lambda p: p.stat().st_mtime)[
-            :-KEEP_FILES
-        ]:
+        kept = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)[-KEEP_FILES:]
+        for old in set(folder.glob("ann-*.usearch")) - set(kept):
             old.unlink(missing_ok=True)  # a process mapping it keeps its pages until it moves on
         mapped = Neighbours(track_ids, unit, graph=_mapped(path), path=path)
         mapped.changes = fresh.changes

@@ -202,3 +202,23 @@ def test_through_the_graph_music_is_only_similar_to_music():
     mixed = [*seeds, int(ids[~music][0])]  # seeds of both kinds: each candidate its own kind's
     for track, _, seed in index.top_matches(mixed, 20, exclude_ids=np.zeros(0, np.int64)):
         assert kind[track] == kind[seed]
+
+
+def test_the_graph_keeps_half_precision_vectors_and_leaves_a_full_precision_one_behind(
+    catalogue, tmp_path, monkeypatch
+):
+    index, _ = catalogue
+    ids, unit = index.track_ids[:3_000], index.unit[:3_000]
+    monkeypatch.setattr(ann, "GRAPH_DTYPE", "f32")  # a graph written before the change
+    old = ann.follow(ids, unit, None, folder=tmp_path, **SHARED)
+    assert str(old.graph.dtype).endswith("F32")
+    old_size = old.path.stat().st_size
+    monkeypatch.setattr(ann, "GRAPH_DTYPE", "f16")
+    moved = unit.copy()
+    moved[0] = unit[1]  # a new matrix: the f32 file is not its file, nor a base for it
+    fresh = ann.follow(ids, moved, None, folder=tmp_path, **SHARED)
+    assert str(fresh.graph.dtype).endswith("F16")  # built anew, not grown from the f32 one
+    assert [p.name.split("-")[1] for p in tmp_path.glob("ann-*.usearch")] == ["f16"]
+    assert old_size > 1.4 * fresh.path.stat().st_size  # the vectors in half the bytes
+    queries = np.arange(0, 3_000, 50)
+    assert recall_at(fresh, queries) >= 0.95
