@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from io import StringIO
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from recommender.engine.spark_trainer import (
     java_check,
     pyspark_check,
     spark_confidence,
+    spark_linear_algebra,
     spark_ratings,
     spark_reg_param,
     spark_stop,
@@ -91,6 +93,30 @@ def test_the_parquet_out_and_arrow_back(tmp_path):
         [0.0, 0.0],
         [0.0, 0.0],
     ]
+
+
+def _fake_spark(blas: str, lapack: str):
+    def instance(name):
+        simple = SimpleNamespace(getSimpleName=lambda: name)
+        return SimpleNamespace(getInstance=lambda: SimpleNamespace(getClass=lambda: simple))
+
+    netlib = SimpleNamespace(
+        blas=SimpleNamespace(BLAS=instance(blas)), lapack=SimpleNamespace(LAPACK=instance(lapack))
+    )
+    return SimpleNamespace(
+        _jvm=SimpleNamespace(dev=SimpleNamespace(ludovic=SimpleNamespace(netlib=netlib)))
+    )
+
+
+def test_native_linear_algebra_only_when_both_are_native():
+    said = spark_linear_algebra(_fake_spark("JNIBLAS", "JNILAPACK"))
+    assert said == {"classes": ("JNIBLAS", "JNILAPACK"), "native": True}
+    for blas, lapack in [
+        ("VectorBLAS", "F2jLAPACK"),
+        ("JNIBLAS", "F2jLAPACK"),
+        ("VectorBLAS", "JNILAPACK"),
+    ]:
+        assert spark_linear_algebra(_fake_spark(blas, lapack))["native"] is False
 
 
 def test_no_java_is_a_clear_error(tmp_path):
