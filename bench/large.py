@@ -10,9 +10,9 @@ One throwaway database grows in two stages, each measured in the same run:
      (its build, recall@10 against the exact scan) and the serving latency at a million tracks,
      as ratios to stage 1, with each web process's memory.
 Figure names: docs/performance.md ("The large profile"). 16 minutes on two cores without the
-Spark fits, which add 13-15 (about 2 at a million events, 11 at ten million, measured alone
-under a load average of 5-6); BENCH_LARGE_NO_SPARK=1 leaves them out, and `--large-scale 0.1`
-runs every step at a tenth of the sizes (a check of the steps).
+Spark fits, which add 6-15 (measured alone: 1.5-2 at a million events, 4 at ten million on two
+free cores, 11 under a load average of 6); BENCH_LARGE_NO_SPARK=1 leaves them out, and
+`--large-scale 0.1` runs every step at a tenth of the sizes (a check of the steps).
 """
 
 from __future__ import annotations
