@@ -10,8 +10,9 @@ One throwaway database grows in two stages, each measured in the same run:
      (its build, recall@10 against the exact scan) and the serving latency at a million tracks,
      as ratios to stage 1, with each web process's memory.
 Figure names: docs/performance.md ("The large profile"). 16 minutes on two cores without the
-Spark fits, which add far more; BENCH_LARGE_NO_SPARK=1 leaves them out, and `--large-scale 0.1`
-runs every step at a tenth of the sizes (a check of the steps).
+Spark fits, which add 6-15 (measured alone: 1.5-2 at a million events, 4 at ten million on two
+free cores, 11 under a load average of 6); BENCH_LARGE_NO_SPARK=1 leaves them out, and
+`--large-scale 0.1` runs every step at a tenth of the sizes (a check of the steps).
 """
 
 from __future__ import annotations
@@ -117,14 +118,20 @@ def _grow(env, stage: list[int], *, seed: int, log, context: dict) -> None:
     log(f"large: catalogue {json.dumps(catalogue)}; events {json.dumps(grown)}")
 
 
-def _fits(env, log) -> dict[str, float]:
+def _fits(env, log) -> dict:
+    """One `implicit` and one Spark local[2] fit; wall and CPU seconds (the CPU time moves less
+    with the machine's other work), and the BLAS/LAPACK Spark's solves ran on."""
     implicit = run_json(["bench/fit_probe.py", "--factors", str(FACTORS)], env, timeout=7200)
-    fits = {"implicit": implicit["fit_seconds"], "spark": float("nan"), "nnz": implicit["nnz"]}
+    fits = {"implicit": implicit["fit_seconds"], "implicit_cpu": implicit["cpu_seconds"],
+            "spark": float("nan"), "nnz": implicit["nnz"]}  # fmt: skip
     if not os.environ.get("BENCH_LARGE_NO_SPARK"):
         spark = run_json(["bench/fit_probe.py", "--trainer", "spark", "--master", "local[2]",
                           "--factors", str(FACTORS)], {**env, **SPARK_ENV},
                          timeout=7200)  # fmt: skip
         fits["spark"] = spark["fit_seconds"]
+        fits["spark_cpu"] = spark["cpu_seconds"]
+        fits["spark_linear_algebra"] = f"{spark['blas']}, {spark['lapack']}"
+    fits["load_average"] = os.getloadavg()[0]
     log(f"large: fits {json.dumps(fits)}")
     return fits
 

@@ -3,9 +3,14 @@
 The users x items matrix goes to Spark as Parquet (`user`, `item`, `rating`) in a staging folder
 that the driver and every executor can read (the shared data folder, or another path given by
 MUSICREC_SPARK_STAGING); Spark MLlib's ALS fits it with implicit preferences; the factors come
-back as Parquet in the same folder and are read into numpy, so the artifact, evaluation, the gate
-and serving are unchanged. docs/recommender.md ("Training on Spark") has the confidence mapping
-with a worked example; docs/deployment.md has the cluster set-up.
+back to the driver as Arrow and into numpy, so the artifact, evaluation, the gate and serving are
+unchanged. docs/recommender.md ("Training on Spark") has the confidence mapping with a worked
+example; docs/deployment.md has the cluster set-up and the settings that make a fit fast.
+
+Almost all of a fit's time is Spark's per-row least-squares solves (a k x k Cholesky per
+listener and per track, every iteration): Spark runs them through dev.ludovic.netlib, native
+(the system's libblas.so.3 / liblapack.so.3, e.g. Debian's libopenblas0) when it finds them,
+else in pure Java. `spark_session` logs which one the driver got.
 
 No Django here; pyspark and pyarrow are imported only when a Spark trainer is used
 (requirements-spark.txt), so the default `implicit` trainer needs neither.
@@ -26,6 +31,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from recommender.engine.trainer import Factors, Params
+
+logger = logging.getLogger(__name__)
 
 # Spark's alpha. Spark turns a rating r into confidence 1 + alpha * |r| (preference 1 if r > 0,
 # else 0); our stored value v already is the confidence, signed, so we hand Spark
@@ -134,11 +141,32 @@ def spark_session(master: str):
         .appName("musicrec-als")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")
+        # the solves are one small matrix each: a BLAS thread pool per executor task only
+        # competes with the other tasks for the cores (a local master's JVM inherits our env)
+        .config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1")
         .getOrCreate()
     )
     _session.sparkContext.setLogLevel("ERROR")
     _session_master = master
+    linear_algebra = spark_linear_algebra(_session)
+    if linear_algebra["native"]:
+        logger.info("Spark ALS: native BLAS/LAPACK (%s, %s)", *linear_algebra["classes"])
+    else:
+        logger.warning(
+            "Spark ALS: pure-Java BLAS/LAPACK (%s, %s): no libblas.so.3/liblapack.so.3 found; "
+            "a fit is faster with the native one (Debian: apt-get install libopenblas0)",
+            *linear_algebra["classes"],
+        )
     return _session
+
+
+def spark_linear_algebra(spark) -> dict:
+    """Which BLAS and LAPACK the driver JVM's netlib picked: {"classes": (blas, lapack),
+    "native": both native}. On a cluster each executor picks its own, the same way."""
+    netlib = spark._jvm.dev.ludovic.netlib
+    blas = netlib.blas.BLAS.getInstance().getClass().getSimpleName()
+    lapack = netlib.lapack.LAPACK.getInstance().getClass().getSimpleName()
+    return {"classes": (blas, lapack), "native": blas == "JNIBLAS" and lapack == "JNILAPACK"}
 
 
 def spark_stop() -> None:
@@ -192,11 +220,9 @@ class SparkAlsTrainer:
             model = _als(params, reg_param, spark).fit(
                 spark.read.parquet(str(run / "interactions.parquet"))
             )
-            model.userFactors.write.parquet(str(run / "users"))
-            model.itemFactors.write.parquet(str(run / "items"))
             n_users, n_items = user_items.shape
-            user_factors = factors_read(run / "users", n_users, params.factors)
-            item_factors = factors_read(run / "items", n_items, params.factors)
+            user_factors = factors_dense(model.userFactors.toArrow(), n_users, params.factors)
+            item_factors = factors_dense(model.itemFactors.toArrow(), n_items, params.factors)
         finally:
             shutil.rmtree(run, ignore_errors=True)
         seconds = time.perf_counter() - started
@@ -245,13 +271,10 @@ def interactions_write(user_items: csr_matrix, path: Path) -> int:
     return table.num_rows
 
 
-def factors_read(folder: Path, count: int, rank: int) -> np.ndarray:
-    """Spark's factors (`id`, `features`) as a dense (count, rank) float32 array. An id Spark
-    never saw (a row or column with no entries in this fit) gets zeros, as it would from
-    implicit's solve with nothing to learn from."""
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(folder, columns=["id", "features"])
+def factors_dense(table, count: int, rank: int) -> np.ndarray:
+    """Spark's factors (an Arrow table of `id`, `features`, from `DataFrame.toArrow()`) as a
+    dense (count, rank) float32 array. An id Spark never saw (a row or column with no entries in
+    this fit) gets zeros, as it would from implicit's solve with nothing to learn from."""
     out = np.zeros((count, rank), dtype=np.float32)
     if table.num_rows == 0:
         return out

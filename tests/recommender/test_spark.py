@@ -2,9 +2,12 @@
 the Parquet round trip, clear errors without Java or pyspark, and a retrain on a private
 standalone cluster (one master, one worker) whose model is then served through the API."""
 
+import ctypes
 import json
+import logging
 import sys
 from io import StringIO
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,11 +19,12 @@ from recommender.engine.confidence import confidence_values
 from recommender.engine.pipeline import evaluate, matrix_for
 from recommender.engine.spark_trainer import (
     SparkUnavailable,
-    factors_read,
+    factors_dense,
     interactions_write,
     java_check,
     pyspark_check,
     spark_confidence,
+    spark_linear_algebra,
     spark_ratings,
     spark_reg_param,
     spark_stop,
@@ -67,7 +71,7 @@ def test_regularization_is_per_positive_entry_in_spark():
     assert spark_reg_param(csr_matrix((2, 2), dtype=np.float32), 0.6) == pytest.approx(0.6)
 
 
-def test_the_parquet_round_trip(tmp_path):
+def test_the_parquet_out_and_arrow_back(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -77,14 +81,42 @@ def test_the_parquet_round_trip(tmp_path):
     table = pq.read_table(tmp_path / "in.parquet").to_pydict()
     assert table == {"user": [0, 2], "item": [2, 1], "rating": [-1.0, 10.0]}
 
-    (tmp_path / "out").mkdir()
-    pq.write_table(
-        pa.table({"id": [2, 0], "features": [[1.0, 2.0], [3.0, 4.0]]}),
-        tmp_path / "out" / "part-0.parquet",
-    )
-    factors = factors_read(tmp_path / "out", 3, 2)
+    # the factors come back as Arrow (DataFrame.toArrow()), in Spark's order, in chunks
+    chunks = [
+        pa.record_batch({"id": [2], "features": pa.array([[1.0, 2.0]], pa.list_(pa.float32()))}),
+        pa.record_batch({"id": [0], "features": pa.array([[3.0, 4.0]], pa.list_(pa.float32()))}),
+    ]
+    factors = factors_dense(pa.Table.from_batches(chunks), 3, 2)
     assert factors.dtype == np.float32
     assert factors.tolist() == [[3.0, 4.0], [0.0, 0.0], [1.0, 2.0]]  # row 1: never seen
+    assert factors_dense(pa.Table.from_batches(chunks[:0], chunks[0].schema), 2, 2).tolist() == [
+        [0.0, 0.0],
+        [0.0, 0.0],
+    ]
+
+
+def _fake_spark(blas: str, lapack: str):
+    def instance(name):
+        simple = SimpleNamespace(getSimpleName=lambda: name)
+        return SimpleNamespace(getInstance=lambda: SimpleNamespace(getClass=lambda: simple))
+
+    netlib = SimpleNamespace(
+        blas=SimpleNamespace(BLAS=instance(blas)), lapack=SimpleNamespace(LAPACK=instance(lapack))
+    )
+    return SimpleNamespace(
+        _jvm=SimpleNamespace(dev=SimpleNamespace(ludovic=SimpleNamespace(netlib=netlib)))
+    )
+
+
+def test_native_linear_algebra_only_when_both_are_native():
+    said = spark_linear_algebra(_fake_spark("JNIBLAS", "JNILAPACK"))
+    assert said == {"classes": ("JNIBLAS", "JNILAPACK"), "native": True}
+    for blas, lapack in [
+        ("VectorBLAS", "F2jLAPACK"),
+        ("JNIBLAS", "F2jLAPACK"),
+        ("VectorBLAS", "JNILAPACK"),
+    ]:
+        assert spark_linear_algebra(_fake_spark(blas, lapack))["native"] is False
 
 
 def test_no_java_is_a_clear_error(tmp_path):
@@ -140,8 +172,9 @@ def spark_cluster(tmp_path_factory):
 @pytest.mark.spark
 @pytest.mark.slow
 def test_a_retrain_on_a_standalone_cluster_is_served_and_agrees_with_implicit(
-    spark_cluster, world, settings, client
+    spark_cluster, world, settings, client, caplog
 ):
+    caplog.set_level(logging.INFO, logger="recommender.engine.spark_trainer")
     settings.MUSICREC_TRAINER = "spark"
     settings.MUSICREC_SPARK_MASTER = spark_cluster.url
     out = StringIO()
@@ -154,6 +187,12 @@ def test_a_retrain_on_a_standalone_cluster_is_served_and_agrees_with_implicit(
     apps = spark_cluster.state()["activeapps"]
     assert [app["name"] for app in apps] == ["musicrec-als"]
     assert not list((settings.MUSICREC_SPARK_STAGING).iterdir())  # staging cleaned up
+    # the driver says which BLAS/LAPACK the solves run on: native where the system has
+    # libblas.so.3 and liblapack.so.3 (.ci/run installs OpenBLAS), else the pure-Java fallback
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Spark ALS:")]
+    native = all(_loadable(name) for name in ("libblas.so.3", "liblapack.so.3"))
+    assert len(said) == 1, said
+    assert said[0].startswith("Spark ALS: native" if native else "Spark ALS: pure-Java"), said
 
     serving.forget()
     user = world.calm_users[0]
@@ -173,3 +212,11 @@ def test_a_retrain_on_a_standalone_cluster_is_served_and_agrees_with_implicit(
         spark_ndcg,
         implicit.als.ndcg,
     )
+
+
+def _loadable(soname: str) -> bool:
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
