@@ -23,8 +23,10 @@ def import_tracks(stack, *paths) -> list[int]:
     return [f["track_id"] for f in files]
 
 
-def long_music(tmp_path, name="long.flac", minutes=6.0):
-    """Minutes of music: a few seconds of analysis, long enough to be killed in the middle."""
+def long_music(tmp_path, name="long.flac", minutes=12.0):
+    """Minutes of music: seconds of analysis (about 3 on a quiet 2-core machine), long enough
+    to be killed in the middle. The kill comes as soon as the task has marked the track
+    `processing`: a pause before it once outlasted a 6-minute track's whole analysis."""
     signal_ = audio.progression("minor", bpm=112, level=0.5, percussive=True, seconds=minutes * 60)
     return audio.write(tmp_path / name, signal_, "FLAC")
 
@@ -45,7 +47,6 @@ def test_a_child_killed_mid_analysis_is_redelivered_and_the_track_analysed_once(
     [track_id] = import_tracks(stack, long_music(tmp_path))
     wait_for(lambda: status_of(track_id) == "processing", timeout=60, interval=0.02,
              message="the analysis to start")  # fmt: skip
-    time.sleep(0.5)  # into the decoding and feature maths
     [child] = worker.child_pids()
     killed = time.monotonic()
     os.kill(child, signal.SIGKILL)
@@ -63,7 +64,6 @@ def test_a_whole_worker_killed_and_restarted_finishes_the_analysis_once(stack, t
     [track_id] = import_tracks(stack, long_music(tmp_path))
     wait_for(lambda: status_of(track_id) == "processing", timeout=60, interval=0.02,
              message="the analysis to start")  # fmt: skip
-    time.sleep(0.5)
     killed = time.monotonic()
     first.kill()  # SIGKILL to the main process and its pool: nothing is acknowledged or cleaned
     assert status_of(track_id) == "processing"
