@@ -45,11 +45,12 @@ def rank_personal(
     chosen picks carry their cards, and ALS-led ones the listened track that explains them."""
     model = served.model
     alpha, function = model.params.get("alpha", 10.0), model.params.get("confidence", "log")
-    columns = np.array([model.column_of(t) for t in taste.track_ids], dtype=object)
-    known = np.array([c is not None for c in columns], dtype=bool)
-    item_df = np.array([model.item_users[c] if c is not None else 0 for c in columns])
+    columns = model.columns_of(taste.track_ids)
+    known = columns >= 0
+    item_df = np.zeros(len(columns), dtype=np.asarray(model.item_users).dtype)
+    item_df[known] = np.asarray(model.item_users)[columns[known]]
     values = taste.values(alpha, function, item_df=item_df, bm25_stats=model.params.get("bm25"))
-    row = model.user_row(columns[known].astype(np.int64), values[known])
+    row = model.user_row(columns[known], values[known])
     listened_since = taste.newest is not None and (
         served.trained_at is None or taste.newest > served.trained_at
     )

@@ -31,6 +31,10 @@ def test_a_mapped_artifact_serves_the_same_answers(tmp_path):
     assert mapped.column_of(3 + 7 * 5) == 5
     assert mapped.column_of(4) is None
     assert mapped.column_of(10**9) is None
+    wanted = [4, 3 + 7 * 5, 10**9, 3, 0]  # the batch answers as the single lookups do
+    expected = [c if c is not None else -1 for c in map(mapped.column_of, wanted)]
+    assert mapped.columns_of(wanted).tolist() == expected
+    assert read.columns_of(wanted).tolist() == expected
     row = mapped.user_row(np.array([5, 9, 300]), np.array([3.0, 1.0, 2.0]))
     for user_id in (10, 25, None):
         vector_read = read.user_vector(user_id, row, recalculate=user_id is None)
