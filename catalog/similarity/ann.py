@@ -203,7 +203,7 @@ def follow(
     matrix: a process whose matrix has a file maps it read-only (one copy in the page cache for
     every web process). Otherwise it brings the previous graph (its own, or the newest file) up
     to date by insertions, saves it under the new digest and maps that. `digest`: the matrix's
-    digest when the caller has it (shared.vectors_digest, stored with a shared index), so a
+    digest when the caller has it (`vectors_digest`, stored with a shared index), so a
     mapped matrix is not read through here."""
     if len(track_ids) < min_tracks:
         return Neighbours(track_ids, unit)
@@ -211,9 +211,7 @@ def follow(
     unit = np.ascontiguousarray(unit, dtype=np.float32)
     folder = Path(folder)
     if digest is None:
-        hashed = hashlib.blake2b(np.ascontiguousarray(track_ids), digest_size=10)
-        hashed.update(unit)  # the buffer itself: no copy of a 70 MB matrix
-        digest = hashed.hexdigest()
+        digest = vectors_digest(track_ids, unit)
     path = folder / f"ann-{GRAPH_DTYPE}-{digest}.usearch"
     pattern = f"ann-{GRAPH_DTYPE}-*.usearch"  # graphs of another precision are not carried over
     try:
@@ -242,6 +240,14 @@ def follow(
     except (OSError, RuntimeError, ValueError) as exc:  # no shared file: a graph of our own
         logger.warning("similarity graph not shared (%s): building in this process", exc)
         return Neighbours.build(track_ids, unit, approximate=True, threads=threads)
+
+
+def vectors_digest(track_ids: np.ndarray, unit: np.ndarray) -> str:
+    """What a graph file is named by: a digest of the track ids and their vectors (the buffers
+    themselves when they are already int64 and contiguous float32: no copy of the matrix)."""
+    hashed = hashlib.blake2b(np.ascontiguousarray(track_ids, dtype=np.int64), digest_size=10)
+    hashed.update(np.ascontiguousarray(unit, dtype=np.float32))
+    return hashed.hexdigest()
 
 
 def _mapped(path: Path):

@@ -13,7 +13,6 @@ of everything after the header), then each array at an offset aligned to 64 byte
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import mmap
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from catalog.similarity import ann
 from catalog.similarity.index import SimilarityIndex
 
 logger = logging.getLogger(__name__)
@@ -40,13 +40,6 @@ STALE_TEMPORARY_SECONDS = 3600.0  # a temporary file this old was left by a writ
 
 def path_for(folder: Path, key: str) -> Path:
     return Path(folder) / f"{PREFIX}{key}{SUFFIX}"
-
-
-def vectors_digest(track_ids: np.ndarray, unit: np.ndarray) -> str:
-    """The digest ann.follow names the graph by, computed once by the writer."""
-    digest = hashlib.blake2b(np.ascontiguousarray(track_ids, dtype=np.int64), digest_size=10)
-    digest.update(np.ascontiguousarray(unit, dtype=np.float32))
-    return digest.hexdigest()
 
 
 def save(index: SimilarityIndex, path: Path) -> None:
@@ -66,7 +59,7 @@ def save(index: SimilarityIndex, path: Path) -> None:
     header = json.dumps({
         "arrays": layout,
         "groups": index.groups,
-        "vectors_digest": vectors_digest(index.track_ids, index.unit),
+        "vectors_digest": ann.vectors_digest(index.track_ids, index.unit),  # computed once
         "data_bytes": offset,
         "crc": crc,
     }).encode()  # fmt: skip

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from catalog.audio.description import DESCRIPTION_LENGTH
-from catalog.similarity import shared, store
+from catalog.similarity import ann, shared, store
 from catalog.similarity.index import SimilarityIndex
 from tests.catalog.test_ann import generated_features
 
@@ -50,7 +50,7 @@ def test_a_mapped_index_answers_exactly_as_the_one_it_was_written_from(tmp_path)
         assert not array.flags.owndata, name
     assert not first.unit.flags.writeable
     assert first.path == second.path == path
-    assert first.vectors_digest == shared.vectors_digest(built.track_ids, built.unit)
+    assert first.vectors_digest == ann.vectors_digest(built.track_ids, built.unit)
     assert answers(second) == answers(built)
 
 
