@@ -74,16 +74,22 @@ def get_index(*, wanted_track_id: int | None = None, wait: bool = False) -> Simi
             if not wait and index is not None and len(index) >= behind:
                 _refresh_behind(stamp, index)
                 return index
-            started = time.perf_counter()
-            index = _shared(stamp, _state["index"])
+            index = _timed_shared(stamp, index, "in a request")
             _state.update(index=index, stamp=stamp, built=now, reread=False)
-            logger.info(
-                "similarity index: %d tracks in %.0f ms (%s)",
-                len(index),
-                (time.perf_counter() - started) * 1000,
-                index.path.name if index.path else "not shared",
-            )
         return index
+
+
+def _timed_shared(stamp: object, previous: SimilarityIndex | None, how: str) -> SimilarityIndex:
+    started = time.perf_counter()
+    index = _shared(stamp, previous)
+    logger.info(
+        "similarity index: %d tracks in %.0f ms, %s (%s)",
+        len(index),
+        (time.perf_counter() - started) * 1000,
+        how,
+        index.path.name if index.path else "not shared",
+    )
+    return index
 
 
 def _refresh_behind(stamp: object, previous: SimilarityIndex) -> None:
@@ -94,9 +100,8 @@ def _refresh_behind(stamp: object, previous: SimilarityIndex) -> None:
         return
 
     def work() -> None:
-        started = time.perf_counter()
         try:
-            fresh = _shared(stamp, previous)
+            fresh = _timed_shared(stamp, previous, "behind requests")
         except Exception:  # the current index stays; tried again MIN_REBUILD_SECONDS later
             logger.exception("similarity index: a refresh failed; the current one stays")
             with _lock:
@@ -107,12 +112,6 @@ def _refresh_behind(stamp: object, previous: SimilarityIndex) -> None:
         with _lock:
             if _state["index"] is previous:
                 _state.update(index=fresh, stamp=stamp, built=time.monotonic(), reread=False)
-        logger.info(
-            "similarity index: %d tracks in %.0f ms, behind requests (%s)",
-            len(fresh),
-            (time.perf_counter() - started) * 1000,
-            fresh.path.name if fresh.path else "not shared",
-        )
 
     thread = threading.Thread(target=work, name="similarity-refresh", daemon=True)
     _state["refreshing"] = thread
