@@ -41,8 +41,8 @@ class FactorModel:
 
     def columns_of(self, track_ids) -> np.ndarray:
         """The columns of many tracks at once, -1 where the model does not know one: one binary
-        search of them all (a call per track costs ~20 us on the mapped ids, 5 ms for a
-        listener with 250 tracks)."""
+        search of them all (a `column_of` call per track took ~20 us on the mapped ids under
+        cProfile, 5 ms for a listener with 250 tracks)."""
         wanted = np.asarray(track_ids, dtype=np.int64).reshape(-1)
         if self._column is not None:
             found = (self._column.get(int(t), -1) for t in wanted)
